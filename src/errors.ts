@@ -1,0 +1,115 @@
+/**
+ * The one error catalog (ARCHITECTURE.md rule 5). Every error Sipher raises on purpose is a
+ * {@link SipherError} with a stable `code`, and where it maps to one, the SIP status (with
+ * reason phrase) and the HTTP status it is answered with. `TypeError`/`RangeError` stay for
+ * programming mistakes by a caller.
+ * @module
+ */
+
+/** Stable error codes. Never renumber or reuse one. */
+export type ErrorCode =
+  | 'SIPHER_ERR_PARSE'
+  | 'SIPHER_ERR_TOO_LARGE'
+  | 'SIPHER_ERR_CONFIG'
+  | 'SIPHER_ERR_STORE'
+  | 'SIPHER_ERR_NOT_FOUND'
+  | 'SIPHER_ERR_CONFLICT'
+  | 'SIPHER_ERR_AUTH'
+  | 'SIPHER_ERR_TX_TIMEOUT'
+  | 'SIPHER_ERR_TRANSPORT'
+  | 'SIPHER_ERR_INVALID_ARGUMENT';
+
+/** Options common to every catalogued error. */
+export interface SipherErrorOptions {
+  cause?: unknown;
+  /** SIP status this error is answered with, if any. */
+  sipStatus?: number;
+  /** SIP reason phrase for {@link sipStatus}; defaults to the message. */
+  sipReason?: string;
+  /** HTTP status this error is answered with by the admin API. */
+  httpStatus?: number;
+}
+
+/** Base class of every catalogued error. */
+export class SipherError extends Error {
+  readonly code: ErrorCode;
+  readonly sipStatus: number | undefined;
+  readonly sipReason: string | undefined;
+  readonly httpStatus: number;
+
+  constructor(code: ErrorCode, message: string, opts: SipherErrorOptions = {}) {
+    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.sipStatus = opts.sipStatus;
+    this.sipReason = opts.sipReason ?? (opts.sipStatus ? message : undefined);
+    this.httpStatus = opts.httpStatus ?? 500;
+  }
+}
+
+/** A SIP message that violates the RFC 3261 §25 grammar; answered `400` with the fault as reason. */
+export class SipParseError extends SipherError {
+  constructor(message: string) {
+    super('SIPHER_ERR_PARSE', message, { sipStatus: 400, sipReason: message, httpStatus: 400 });
+  }
+}
+
+/** A message over the configured size limit; answered `513 Message Too Large` (RFC 3261 §21.5.14). */
+export class MessageTooLargeError extends SipherError {
+  constructor(size: number, limit: number) {
+    super('SIPHER_ERR_TOO_LARGE', `message of ${size} bytes exceeds limit of ${limit}`, {
+      sipStatus: 513,
+      sipReason: 'Message Too Large',
+      httpStatus: 413,
+    });
+  }
+}
+
+/** Bad configuration: one clear line, exit code 2. */
+export class ConfigError extends SipherError {
+  constructor(message: string) {
+    super('SIPHER_ERR_CONFIG', message, { httpStatus: 400 });
+  }
+}
+
+/** A storage failure (I/O, constraint, migration). */
+export class StoreError extends SipherError {
+  constructor(message: string, cause?: unknown) {
+    super('SIPHER_ERR_STORE', message, { cause, httpStatus: 500, sipStatus: 500, sipReason: 'Server Internal Error' });
+  }
+}
+
+/** A named thing (user, device, binding) does not exist. */
+export class NotFoundError extends SipherError {
+  constructor(message: string) {
+    super('SIPHER_ERR_NOT_FOUND', message, { httpStatus: 404, sipStatus: 404, sipReason: 'Not Found' });
+  }
+}
+
+/** A thing being created already exists. */
+export class ConflictError extends SipherError {
+  constructor(message: string) {
+    super('SIPHER_ERR_CONFLICT', message, { httpStatus: 409 });
+  }
+}
+
+/** Invalid argument at a public boundary (CLI, API, SDK). */
+export class InvalidArgumentError extends SipherError {
+  constructor(message: string) {
+    super('SIPHER_ERR_INVALID_ARGUMENT', message, { httpStatus: 400 });
+  }
+}
+
+/** A transaction timed out (Timer B/F/H); the transaction user maps it to `408` (RFC 3261 §8.1.3.1). */
+export class TransactionTimeoutError extends SipherError {
+  constructor(message = 'transaction timed out') {
+    super('SIPHER_ERR_TX_TIMEOUT', message, { sipStatus: 408, sipReason: 'Request Timeout' });
+  }
+}
+
+/** A transport failed to deliver; the transaction user maps it to `503` (RFC 3261 §8.1.3.1). */
+export class TransportError extends SipherError {
+  constructor(message: string, cause?: unknown) {
+    super('SIPHER_ERR_TRANSPORT', message, { cause, sipStatus: 503, sipReason: 'Service Unavailable' });
+  }
+}
