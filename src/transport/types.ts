@@ -1,0 +1,62 @@
+/**
+ * What the layers above need from transports (the consumer owns the contract, style G2).
+ * The concrete adapters (UDP, TCP, TLS, WebSocket) live beside this file; only they touch
+ * sockets.
+ * @module
+ */
+import type { SipMessage } from '../sip/message.js';
+
+/** Transport protocols Sipher speaks (RFC 3261 §18, RFC 7118). */
+export type TransportProtocol = 'udp' | 'tcp' | 'tls' | 'ws' | 'wss';
+
+/** A transport address. `address` is an IP literal without brackets (IPv6 as `::1`). */
+export interface Endpoint {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+}
+
+/** A message received from the network, already framed and parsed. */
+export interface Inbound {
+  message: SipMessage;
+  /** The peer's address as seen on the socket (RFC 3261 §18.2.1 `received`/`rport`). */
+  source: Endpoint;
+  /** The local listening address it arrived on. */
+  local: Endpoint;
+  /**
+   * For connection-oriented transports, the id of the connection it arrived on; responses
+   * and RFC 5626 flows are sent back over it.
+   */
+  connectionId?: string | undefined;
+}
+
+/** Where to send a message. With `connectionId`, that connection is used if still open. */
+export interface Target extends Endpoint {
+  connectionId?: string | undefined;
+}
+
+/** True for transports that retransmit by themselves (RFC 3261 §17: timers differ). */
+export function isReliable(p: TransportProtocol): boolean {
+  return p !== 'udp';
+}
+
+/** Formats an endpoint as `proto:address:port` (`[::1]` for IPv6). */
+export function endpointKey(e: Endpoint): string {
+  return `${e.protocol}:${hostOf(e.address)}:${e.port}`;
+}
+
+/** An IP literal as it appears in a URI or Via: IPv6 in brackets. */
+export function hostOf(address: string): string {
+  return address.includes(':') && !address.startsWith('[') ? `[${address}]` : address;
+}
+
+/** The transport layer seen from above. */
+export interface TransportLayer {
+  /**
+   * Serializes and sends `message` to `target`. Resolves when handed to the socket;
+   * rejects with `TransportError` (e.g. connection refused, unknown connection).
+   */
+  send(message: SipMessage, target: Target): Promise<void>;
+  /** The local address to put in Via/Record-Route/Contact for `protocol`, if listening on it. */
+  localEndpoint(protocol: TransportProtocol, family?: 4 | 6): Endpoint | undefined;
+}
