@@ -8,7 +8,19 @@
  * @module
  */
 
-/** A user of a domain. Credentials are HA1 hashes (RFC 7616 §3.4.2), never the password. */
+/**
+ * The canonical AOR of a user, `sip:username@domain` with the domain lower-cased: the key that
+ * links a {@link UserRecord} to its {@link BindingRecord}s and {@link DeviceRecord}s (used by
+ * {@link Store.removeUser} to cascade).
+ */
+export function userAor(domain: string, username: string): string {
+  return `sip:${username}@${domain.toLowerCase()}`;
+}
+
+/**
+ * A user of a domain. Credentials are HA1 hashes (RFC 7616 §3.4.2), never the password.
+ * `domain` and `username` are compared exactly (callers canonicalise, e.g. lower-case domain).
+ */
 export interface UserRecord {
   /** Domain (= digest realm) the user belongs to. */
   domain: string;
@@ -24,7 +36,11 @@ export interface UserRecord {
   updatedAt: number;
 }
 
-/** One registered contact of an address of record (RFC 3261 §10.3). */
+/**
+ * One registered contact of an address of record (RFC 3261 §10.3). Optional fields that are
+ * absent are omitted from records read back (the key is not present), and present ones
+ * round-trip exactly, as do `path` arrays (order and content).
+ */
 export interface BindingRecord {
   /** Canonical AOR, `sip:user@domain` (lower-case domain). */
   aor: string;
@@ -63,7 +79,7 @@ export type BindingChange =
   | { kind: 'remove'; aor: string; contact: string }
   | { kind: 'removeAll'; aor: string };
 
-/** A device: one user agent instance seen registering for a user. */
+/** A device: one user agent instance seen registering for a user. An absent `userAgent` is omitted on read. */
 export interface DeviceRecord {
   /** Stable id: the `+sip.instance` URN when the device sends one, else `aor|contact`. */
   id: string;
@@ -79,7 +95,15 @@ export interface DeviceRecord {
   lastSeen: number;
 }
 
-/** The storage contract. */
+/**
+ * The storage contract.
+ *
+ * Conventions every implementation keeps: a binding is expired at `now` when
+ * `expiresAt <= now`; text ordering is by code point (binary), independent of any database
+ * locale; methods called before {@link Store.open} (or after {@link Store.close}) reject with
+ * `StoreError`; driver failures reject with `StoreError` (the driver error as `cause`, no
+ * credentials in the message). `open()` after `close()` reopens the same database.
+ */
 export interface Store {
   /** Opens the store and applies pending schema migrations. Idempotent. */
   open(): Promise<void>;
@@ -96,19 +120,26 @@ export interface Store {
   listUsers(domain?: string): Promise<UserRecord[]>;
   /** Replaces the HA1 hashes; rejects with `NotFoundError` if absent. */
   setUserCredentials(domain: string, username: string, ha1Md5: string, ha1Sha256: string, updatedAt: number): Promise<void>;
-  /** Removes a user and its bindings and devices; resolves `false` if it did not exist. */
+  /**
+   * Removes a user and, in the same transaction, the bindings and devices of its AOR
+   * ({@link userAor}); resolves `false` (and changes nothing) if it did not exist.
+   */
   removeUser(domain: string, username: string): Promise<boolean>;
 
-  /** Applies the changes atomically, in order, in one transaction. */
+  /**
+   * Applies the changes atomically, in order, in one transaction: if one fails (e.g. a
+   * database constraint such as `q` outside 0–1000) none is applied. `upsert` replaces the
+   * binding with the same `aor` + `contact`; removing an absent binding is not an error.
+   */
   applyBindingChanges(changes: readonly BindingChange[]): Promise<void>;
-  /** Bindings of `aor` (expired ones included; callers filter by time). */
+  /** Bindings of `aor` (expired ones included; callers filter by time), ordered by contact. */
   getBindings(aor: string): Promise<BindingRecord[]>;
-  /** Every binding not expired at `now` (warm-up of the in-memory location service). */
+  /** Every binding not expired at `now`, ordered by aor then contact (warm-up of the in-memory location service). */
   loadBindings(now: number): Promise<BindingRecord[]>;
   /** Deletes bindings expired at `now`; resolves the number deleted. */
   purgeExpiredBindings(now: number): Promise<number>;
 
-  /** Creates or updates a device (keeps `firstSeen` of an existing one). */
+  /** Creates or updates a device: replaces every field but keeps `firstSeen` of an existing one. */
   upsertDevice(device: DeviceRecord): Promise<void>;
   /** Devices of `aor`, or all devices, ordered by id. */
   listDevices(aor?: string): Promise<DeviceRecord[]>;

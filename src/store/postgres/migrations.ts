@@ -1,0 +1,65 @@
+/**
+ * Numbered schema migrations of the PostgreSQL store (SPEC OPS-2, OPS-3). Append only: never
+ * edit or renumber a published migration; add a new one instead. Each runs inside the
+ * transaction that holds the migration advisory lock and records it in `schema_migrations`.
+ *
+ * Times are `BIGINT` milliseconds since the epoch (converted back to `number` on read).
+ * Text keys are `COLLATE "C"` so ordering is by code point whatever the database locale,
+ * the same as SQLite's BINARY collation (one contract, one order).
+ * @module
+ */
+
+/** One schema step. */
+export interface Migration {
+  /** Strictly increasing, starting at 1. */
+  version: number;
+  /** Statements to execute (may hold several, separated by `;`). */
+  sql: string;
+}
+
+/** All migrations, in order. */
+export const postgresMigrations: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE users (
+        domain      TEXT COLLATE "C" NOT NULL,
+        username    TEXT COLLATE "C" NOT NULL,
+        ha1_md5     TEXT   NOT NULL,
+        ha1_sha256  TEXT   NOT NULL,
+        created_at  BIGINT NOT NULL,
+        updated_at  BIGINT NOT NULL,
+        PRIMARY KEY (domain, username)
+      );
+
+      CREATE TABLE bindings (
+        aor            TEXT COLLATE "C" NOT NULL,
+        contact        TEXT COLLATE "C" NOT NULL,
+        contact_header TEXT    NOT NULL,
+        instance_id    TEXT,
+        reg_id         BIGINT,
+        call_id        TEXT    NOT NULL,
+        cseq           BIGINT  NOT NULL CHECK (cseq >= 0),
+        expires_at     BIGINT  NOT NULL,
+        q              INTEGER NOT NULL CHECK (q BETWEEN 0 AND 1000),
+        path           TEXT[]  NOT NULL,
+        source         TEXT    NOT NULL,
+        user_agent     TEXT,
+        updated_at     BIGINT  NOT NULL,
+        PRIMARY KEY (aor, contact)
+      );
+      CREATE INDEX bindings_expires_at ON bindings (expires_at);
+
+      CREATE TABLE devices (
+        id          TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        aor         TEXT COLLATE "C" NOT NULL,
+        user_agent  TEXT,
+        contact     TEXT   NOT NULL,
+        source      TEXT   NOT NULL,
+        first_seen  BIGINT NOT NULL,
+        last_seen   BIGINT NOT NULL
+      );
+      CREATE INDEX devices_aor ON devices (aor, id);
+    `,
+  },
+];

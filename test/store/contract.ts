@@ -1,0 +1,500 @@
+/**
+ * The store contract suite (ARCHITECTURE.md rule 5, SPEC OPS-2): every {@link Store}
+ * implementation runs these cases and must pass all of them.
+ * @module
+ */
+import assert from 'node:assert/strict';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { ConflictError, NotFoundError, StoreError } from '../../src/errors.js';
+import type { BindingRecord, DeviceRecord, Store, UserRecord } from '../../src/store/store.js';
+
+/** What a factory hands the suite for one test. */
+export interface ContractSubject {
+  /** A fresh, empty store, not yet opened (the suite opens it). */
+  store: Store;
+  /** Closes the store (if still open) and removes its data. */
+  cleanup: () => Promise<void>;
+  /**
+   * A new, unopened instance over the same data, for the persistence case; omit for stores
+   * whose data dies with the instance (`:memory:`).
+   */
+  reopen?: () => Promise<Store>;
+}
+
+/** A fixed epoch for test data (ms); well past 2^31 so 64-bit handling is exercised. */
+const T = 1_700_000_000_000;
+
+function user(domain: string, username: string, at = T): UserRecord {
+  return {
+    domain,
+    username,
+    ha1Md5: `md5-${username}@${domain}`,
+    ha1Sha256: `sha256-${username}@${domain}`,
+    createdAt: at,
+    updatedAt: at,
+  };
+}
+
+/** A binding with no optional fields; `extra` adds or overrides. */
+function binding(aor: string, contact: string, extra: Partial<BindingRecord> = {}): BindingRecord {
+  return {
+    aor,
+    contact,
+    contactHeader: `<${contact}>;expires=3600`,
+    callId: `call-${contact}`,
+    cseq: 1,
+    expiresAt: T + 3_600_000,
+    q: 1000,
+    path: [],
+    source: 'udp:192.0.2.1:5060',
+    updatedAt: T,
+    ...extra,
+  };
+}
+
+function device(id: string, aor: string, extra: Partial<DeviceRecord> = {}): DeviceRecord {
+  return { id, aor, contact: `sip:${id}@192.0.2.1`, source: 'udp:192.0.2.1:5060', firstSeen: T, lastSeen: T, ...extra };
+}
+
+const isConflict = (e: unknown): boolean => e instanceof ConflictError && e.code === 'SIPHER_ERR_CONFLICT';
+const isNotFound = (e: unknown): boolean => e instanceof NotFoundError && e.code === 'SIPHER_ERR_NOT_FOUND';
+const isStoreError = (e: unknown): boolean => e instanceof StoreError && e.code === 'SIPHER_ERR_STORE';
+
+/** Defines the contract cases for one implementation under `describe(name)`. */
+export function storeContract(name: string, make: () => Promise<ContractSubject>): void {
+  describe(`Store contract: ${name}`, () => {
+    let subject: ContractSubject;
+    let store: Store;
+
+    beforeEach(async () => {
+      subject = await make();
+      store = subject.store;
+      await store.open();
+    });
+
+    afterEach(async () => {
+      await subject.cleanup();
+    });
+
+    describe('lifecycle and schema', () => {
+      it('reports a positive integer schema version', async () => {
+        const v = await store.schemaVersion();
+        assert.ok(Number.isInteger(v) && v > 0, `schema version ${v}`);
+      });
+
+      it('open() again, or twice at once, is a no-op that keeps data', async () => {
+        await store.addUser(user('example.com', 'alice'));
+        await store.open();
+        await Promise.all([store.open(), store.open()]);
+        assert.deepEqual(await store.getUser('example.com', 'alice'), user('example.com', 'alice'));
+      });
+
+      it('rejects calls on a closed store with StoreError; close() twice is fine; open() reopens', async () => {
+        await store.close();
+        await store.close();
+        await assert.rejects(store.getUser('example.com', 'alice'), isStoreError);
+        await assert.rejects(store.addUser(user('example.com', 'alice')), isStoreError);
+        await assert.rejects(store.applyBindingChanges([{ kind: 'removeAll', aor: 'sip:a@b' }]), isStoreError);
+        await store.open();
+        assert.ok((await store.schemaVersion()) > 0);
+      });
+
+      it('keeps everything across close and a new instance (persistence)', async (t) => {
+        if (!subject.reopen) {
+          t.skip('store has no persistent backing');
+          return;
+        }
+        const b = binding('sip:alice@example.com', 'sip:alice@192.0.2.1', {
+          path: ['<sip:edge.example.com;lr>'],
+          instanceId: '<urn:uuid:00000000-0000-0000-0000-000000000001>',
+          regId: 1,
+          userAgent: 'phone/1.0',
+        });
+        const d = device('urn:uuid:00000000-0000-0000-0000-000000000001', 'sip:alice@example.com');
+        await store.addUser(user('example.com', 'alice'));
+        await store.applyBindingChanges([{ kind: 'upsert', binding: b }]);
+        await store.upsertDevice(d);
+        const version = await store.schemaVersion();
+        await store.close();
+
+        const again = await subject.reopen();
+        await again.open();
+        try {
+          assert.equal(await again.schemaVersion(), version);
+          assert.deepEqual(await again.listUsers(), [user('example.com', 'alice')]);
+          assert.deepEqual(await again.getBindings('sip:alice@example.com'), [b]);
+          assert.deepEqual(await again.listDevices(), [d]);
+        } finally {
+          await again.close();
+        }
+      });
+    });
+
+    describe('users', () => {
+      it('adds and gets a user exactly', async () => {
+        const u = user('example.com', 'alice');
+        await store.addUser(u);
+        assert.deepEqual(await store.getUser('example.com', 'alice'), u);
+      });
+
+      it('gets undefined for a missing user', async () => {
+        assert.equal(await store.getUser('example.com', 'nobody'), undefined);
+      });
+
+      it('rejects a duplicate with ConflictError and keeps the original', async () => {
+        const u = user('example.com', 'alice');
+        await store.addUser(u);
+        await assert.rejects(store.addUser({ ...u, ha1Md5: 'other', createdAt: T + 1 }), isConflict);
+        assert.deepEqual(await store.getUser('example.com', 'alice'), u);
+      });
+
+      it('allows the same username in another domain', async () => {
+        await store.addUser(user('a.example', 'alice'));
+        await store.addUser(user('b.example', 'alice'));
+        assert.equal((await store.listUsers()).length, 2);
+      });
+
+      it('lists users by domain then username, in code point order, and filters by domain', async () => {
+        const keys: [string, string][] = [
+          ['b.example', 'carol'],
+          ['a.example', 'bob'],
+          ['b.example', 'Zed'],
+          ['a.example', 'alice'],
+          ['a.example', 'Bob'],
+          ['A.example', 'x'],
+          ['b.example', 'alice_2'],
+          ['b.example', 'alice'],
+        ];
+        for (const [d, u] of keys) await store.addUser(user(d, u));
+        const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+        const expected = [...keys].sort((x, y) => cmp(x[0], y[0]) || cmp(x[1], y[1])).map(([d, u]) => user(d, u));
+        assert.deepEqual(await store.listUsers(), expected);
+        assert.deepEqual(
+          await store.listUsers('b.example'),
+          expected.filter((u) => u.domain === 'b.example'),
+        );
+        assert.deepEqual(await store.listUsers('none.example'), []);
+      });
+
+      it('replaces credentials and updatedAt, keeping createdAt', async () => {
+        await store.addUser(user('example.com', 'alice'));
+        await store.setUserCredentials('example.com', 'alice', 'new-md5', 'new-sha', T + 5000);
+        assert.deepEqual(await store.getUser('example.com', 'alice'), {
+          ...user('example.com', 'alice'),
+          ha1Md5: 'new-md5',
+          ha1Sha256: 'new-sha',
+          updatedAt: T + 5000,
+        });
+      });
+
+      it('rejects credentials of a missing user with NotFoundError', async () => {
+        await store.addUser(user('example.com', 'alice'));
+        await assert.rejects(store.setUserCredentials('example.com', 'bob', 'm', 's', T), isNotFound);
+        await assert.rejects(store.setUserCredentials('other.example', 'alice', 'm', 's', T), isNotFound);
+      });
+
+      it('removes a user: true once, then false', async () => {
+        await store.addUser(user('example.com', 'alice'));
+        assert.equal(await store.removeUser('example.com', 'alice'), true);
+        assert.equal(await store.getUser('example.com', 'alice'), undefined);
+        assert.equal(await store.removeUser('example.com', 'alice'), false);
+      });
+
+      it('removing a user removes its bindings and devices, and only those', async () => {
+        await store.addUser(user('example.com', 'alice'));
+        await store.addUser(user('example.com', 'bob'));
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: binding('sip:alice@example.com', 'sip:alice@192.0.2.1') },
+          { kind: 'upsert', binding: binding('sip:alice@example.com', 'sip:alice@192.0.2.2') },
+          { kind: 'upsert', binding: binding('sip:bob@example.com', 'sip:bob@192.0.2.3') },
+        ]);
+        await store.upsertDevice(device('dev-a', 'sip:alice@example.com'));
+        await store.upsertDevice(device('dev-b', 'sip:bob@example.com'));
+
+        assert.equal(await store.removeUser('example.com', 'alice'), true);
+        assert.deepEqual(await store.getBindings('sip:alice@example.com'), []);
+        assert.equal(await store.getDevice('dev-a'), undefined);
+        assert.equal((await store.getBindings('sip:bob@example.com')).length, 1);
+        assert.deepEqual(await store.listDevices(), [device('dev-b', 'sip:bob@example.com')]);
+      });
+
+      it('cascades through the canonical AOR (lower-case domain)', async () => {
+        await store.addUser(user('Example.COM', 'alice'));
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: binding('sip:alice@example.com', 'sip:alice@192.0.2.1') },
+        ]);
+        assert.equal(await store.removeUser('Example.COM', 'alice'), true);
+        assert.deepEqual(await store.getBindings('sip:alice@example.com'), []);
+      });
+
+      it('removing a missing user changes nothing', async () => {
+        const b = binding('sip:ghost@example.com', 'sip:ghost@192.0.2.1');
+        await store.applyBindingChanges([{ kind: 'upsert', binding: b }]);
+        assert.equal(await store.removeUser('example.com', 'ghost'), false);
+        assert.deepEqual(await store.getBindings('sip:ghost@example.com'), [b]);
+      });
+    });
+
+    describe('bindings', () => {
+      const aor = 'sip:alice@example.com';
+
+      it('round-trips a binding with every optional field', async () => {
+        const b = binding(aor, 'sip:alice@192.0.2.1:5062;transport=tcp', {
+          contactHeader: '"Alice" <sip:alice@192.0.2.1:5062;transport=tcp>;+sip.instance="<urn:uuid:1>";reg-id=2;q=0.5',
+          instanceId: '<urn:uuid:1>',
+          regId: 2,
+          q: 500,
+          cseq: 2 ** 31 - 1,
+          expiresAt: 4_102_444_800_000,
+          path: ['<sip:p1.example.com;lr>', '<sip:p2.example.com;lr;ob>'],
+          source: 'tcp:[2001:db8::1]:40000',
+          userAgent: 'Sipher/0.1 (test)',
+          updatedAt: T + 1,
+        });
+        await store.applyBindingChanges([{ kind: 'upsert', binding: b }]);
+        const got = await store.getBindings(aor);
+        assert.deepEqual(got, [b]);
+        assert.equal(typeof got[0]?.expiresAt, 'number');
+        assert.equal(typeof got[0]?.cseq, 'number');
+      });
+
+      it('leaves absent optional fields absent (undefined stays undefined)', async () => {
+        const b = binding(aor, 'sip:alice@192.0.2.1');
+        await store.applyBindingChanges([{ kind: 'upsert', binding: b }]);
+        const [got] = await store.getBindings(aor);
+        assert.deepEqual(got, b);
+        assert.ok(got);
+        for (const k of ['instanceId', 'regId', 'userAgent'] as const) {
+          assert.equal(got[k], undefined);
+          assert.equal(k in got, false, `${k} should be absent`);
+        }
+      });
+
+      it('keeps falsy optional values: empty user agent, reg-id 0, q 0', async () => {
+        const b = binding(aor, 'sip:alice@192.0.2.1', { userAgent: '', regId: 0, instanceId: '', q: 0 });
+        await store.applyBindingChanges([{ kind: 'upsert', binding: b }]);
+        assert.deepEqual(await store.getBindings(aor), [b]);
+      });
+
+      it('round-trips path arrays exactly: empty, one, many, awkward characters, order', async () => {
+        const paths = [
+          [],
+          ['<sip:one.example.com;lr>'],
+          ['<sip:a;lr>', '<sip:b;lr>', '<sip:c;lr>', '<sip:a;lr>'],
+          ['"quoted, with comma" <sip:x;lr>', 'back\\slash', '{braces}', 'NULL', '', ' spaced ', 'üñí©ødé', '[]'],
+        ];
+        await store.applyBindingChanges(
+          paths.map((path, i) => ({ kind: 'upsert' as const, binding: binding(aor, `sip:c${i}@192.0.2.1`, { path }) })),
+        );
+        const got = await store.getBindings(aor);
+        assert.deepEqual(
+          got.map((b) => b.path),
+          paths,
+        );
+      });
+
+      it('upsert with the same aor+contact replaces the binding (optional fields cleared)', async () => {
+        const first = binding(aor, 'sip:alice@192.0.2.1', {
+          instanceId: '<urn:uuid:1>',
+          regId: 1,
+          userAgent: 'old',
+          path: ['<sip:p;lr>'],
+        });
+        const second = binding(aor, 'sip:alice@192.0.2.1', {
+          callId: 'other-call',
+          cseq: 7,
+          expiresAt: T + 60_000,
+          q: 100,
+          source: 'tcp:192.0.2.9:5060',
+          updatedAt: T + 10,
+        });
+        await store.applyBindingChanges([{ kind: 'upsert', binding: first }]);
+        await store.applyBindingChanges([{ kind: 'upsert', binding: second }]);
+        assert.deepEqual(await store.getBindings(aor), [second]);
+      });
+
+      it('keeps bindings of one aor apart by contact, ordered by contact', async () => {
+        const contacts = ['sip:alice@192.0.2.3', 'sip:alice@192.0.2.1', 'sip:Alice@192.0.2.2'];
+        await store.applyBindingChanges(contacts.map((c) => ({ kind: 'upsert' as const, binding: binding(aor, c) })));
+        await store.applyBindingChanges([{ kind: 'upsert', binding: binding('sip:bob@example.com', 'sip:bob@x') }]);
+        assert.deepEqual(
+          (await store.getBindings(aor)).map((b) => b.contact),
+          [...contacts].sort(),
+        );
+        assert.deepEqual(await store.getBindings('sip:nobody@example.com'), []);
+      });
+
+      it('removes one binding; removing an absent one is not an error', async () => {
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.1') },
+          { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.2') },
+        ]);
+        await store.applyBindingChanges([
+          { kind: 'remove', aor, contact: 'sip:alice@192.0.2.1' },
+          { kind: 'remove', aor, contact: 'sip:alice@192.0.2.99' },
+          { kind: 'remove', aor: 'sip:nobody@example.com', contact: 'sip:x' },
+        ]);
+        assert.deepEqual(await store.getBindings(aor), [binding(aor, 'sip:alice@192.0.2.2')]);
+      });
+
+      it('removeAll removes every binding of the aor and no other', async () => {
+        const other = binding('sip:bob@example.com', 'sip:bob@192.0.2.5');
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.1') },
+          { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.2') },
+          { kind: 'upsert', binding: other },
+        ]);
+        await store.applyBindingChanges([{ kind: 'removeAll', aor }]);
+        assert.deepEqual(await store.getBindings(aor), []);
+        assert.deepEqual(await store.getBindings(other.aor), [other]);
+      });
+
+      it('applies a batch in order', async () => {
+        const b = binding(aor, 'sip:alice@192.0.2.1');
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: b },
+          { kind: 'remove', aor, contact: b.contact },
+        ]);
+        assert.deepEqual(await store.getBindings(aor), []);
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.7') },
+          { kind: 'removeAll', aor },
+          { kind: 'upsert', binding: b },
+          { kind: 'upsert', binding: { ...b, cseq: 9 } },
+        ]);
+        assert.deepEqual(await store.getBindings(aor), [{ ...b, cseq: 9 }]);
+      });
+
+      it('accepts an empty batch', async () => {
+        await store.applyBindingChanges([]);
+        assert.deepEqual(await store.loadBindings(0), []);
+      });
+
+      for (const [what, bad] of [
+        ['q above 1000', { q: 1001 }],
+        ['negative q', { q: -1 }],
+        ['negative CSeq', { cseq: -1 }],
+      ] as const) {
+        it(`is atomic: a batch whose last change fails (${what}) applies nothing`, async () => {
+          const kept = binding(aor, 'sip:alice@192.0.2.1');
+          await store.applyBindingChanges([{ kind: 'upsert', binding: kept }]);
+          await assert.rejects(
+            store.applyBindingChanges([
+              { kind: 'removeAll', aor },
+              { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.2') },
+              { kind: 'upsert', binding: binding('sip:bob@example.com', 'sip:bob@192.0.2.3') },
+              { kind: 'upsert', binding: binding(aor, 'sip:alice@192.0.2.4', bad) },
+            ]),
+            isStoreError,
+          );
+          assert.deepEqual(await store.getBindings(aor), [kept]);
+          assert.deepEqual(await store.getBindings('sip:bob@example.com'), []);
+          // The store stays usable after the rolled-back batch.
+          await store.applyBindingChanges([{ kind: 'remove', aor, contact: kept.contact }]);
+          assert.deepEqual(await store.getBindings(aor), []);
+        });
+      }
+
+      it('applies concurrent batches without losing any', async () => {
+        await Promise.all(
+          Array.from({ length: 20 }, (_, i) =>
+            store.applyBindingChanges([
+              { kind: 'upsert', binding: binding(`sip:u${i}@example.com`, 'sip:a@192.0.2.1') },
+              { kind: 'upsert', binding: binding(`sip:u${i}@example.com`, 'sip:b@192.0.2.1') },
+            ]),
+          ),
+        );
+        assert.equal((await store.loadBindings(T)).length, 40);
+      });
+
+      it('loadBindings returns only bindings not expired at now (expiresAt <= now is expired), ordered', async () => {
+        const now = T + 1000;
+        const live = [
+          binding('sip:b@example.com', 'sip:b1', { expiresAt: now + 1 }),
+          binding('sip:a@example.com', 'sip:a2', { expiresAt: now + 3_600_000 }),
+          binding('sip:a@example.com', 'sip:a1', { expiresAt: now + 10 }),
+        ];
+        const dead = [
+          binding('sip:a@example.com', 'sip:a0', { expiresAt: now }),
+          binding('sip:c@example.com', 'sip:c1', { expiresAt: now - 1 }),
+          binding('sip:c@example.com', 'sip:c2', { expiresAt: 0 }),
+        ];
+        await store.applyBindingChanges([...live, ...dead].map((binding) => ({ kind: 'upsert' as const, binding })));
+        const got = await store.loadBindings(now);
+        assert.deepEqual(
+          got.map((b) => [b.aor, b.contact]),
+          [
+            ['sip:a@example.com', 'sip:a1'],
+            ['sip:a@example.com', 'sip:a2'],
+            ['sip:b@example.com', 'sip:b1'],
+          ],
+        );
+        // getBindings still includes expired ones.
+        assert.equal((await store.getBindings('sip:c@example.com')).length, 2);
+      });
+
+      it('purgeExpiredBindings deletes exactly the expired ones and counts them', async () => {
+        const now = T + 1000;
+        await store.applyBindingChanges([
+          { kind: 'upsert', binding: binding(aor, 'sip:x1', { expiresAt: now }) },
+          { kind: 'upsert', binding: binding(aor, 'sip:x2', { expiresAt: now - 500 }) },
+          { kind: 'upsert', binding: binding('sip:bob@example.com', 'sip:x3', { expiresAt: 1 }) },
+          { kind: 'upsert', binding: binding(aor, 'sip:x4', { expiresAt: now + 1 }) },
+        ]);
+        assert.equal(await store.purgeExpiredBindings(now), 3);
+        assert.equal(await store.purgeExpiredBindings(now), 0);
+        assert.deepEqual(
+          (await store.getBindings(aor)).map((b) => b.contact),
+          ['sip:x4'],
+        );
+        assert.deepEqual(await store.getBindings('sip:bob@example.com'), []);
+      });
+    });
+
+    describe('devices', () => {
+      it('creates and gets a device exactly; absent userAgent stays absent', async () => {
+        const d = device('urn:uuid:1', 'sip:alice@example.com');
+        await store.upsertDevice(d);
+        const got = await store.getDevice('urn:uuid:1');
+        assert.deepEqual(got, d);
+        assert.ok(got && !('userAgent' in got));
+        const withUa = device('urn:uuid:2', 'sip:alice@example.com', { userAgent: 'phone/2' });
+        await store.upsertDevice(withUa);
+        assert.deepEqual(await store.getDevice('urn:uuid:2'), withUa);
+      });
+
+      it('gets undefined for a missing device', async () => {
+        assert.equal(await store.getDevice('urn:uuid:none'), undefined);
+      });
+
+      it('upsert updates every field but keeps firstSeen', async () => {
+        await store.upsertDevice(device('dev', 'sip:alice@example.com', { userAgent: 'old/1' }));
+        const update = device('dev', 'sip:alice2@example.com', {
+          contact: 'sip:alice@198.51.100.7:5070',
+          source: 'tcp:198.51.100.7:40000',
+          firstSeen: T + 99_000,
+          lastSeen: T + 100_000,
+        });
+        await store.upsertDevice(update);
+        assert.deepEqual(await store.getDevice('dev'), { ...update, firstSeen: T });
+      });
+
+      it('lists devices ordered by id, all or of one aor', async () => {
+        const ds = [
+          device('urn:uuid:c', 'sip:alice@example.com'),
+          device('sip:bob@example.com|sip:bob@192.0.2.3', 'sip:bob@example.com'),
+          device('urn:uuid:a', 'sip:alice@example.com'),
+          device('URN:uuid:b', 'sip:alice@example.com', { userAgent: 'x' }),
+        ];
+        for (const d of ds) await store.upsertDevice(d);
+        const byId = [...ds].sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0));
+        assert.deepEqual(await store.listDevices(), byId);
+        assert.deepEqual(
+          await store.listDevices('sip:alice@example.com'),
+          byId.filter((d) => d.aor === 'sip:alice@example.com'),
+        );
+        assert.deepEqual(await store.listDevices('sip:nobody@example.com'), []);
+      });
+    });
+  });
+}
