@@ -1,0 +1,248 @@
+/**
+ * The one configuration schema (ARCHITECTURE.md rule 5): defaults, then a config file
+ * (YAML or JSON), then `SIPHER_*` environment variables, then command-line flags. Every
+ * leaf has an environment variable named after its path (`registrar.minExpires` →
+ * `SIPHER_REGISTRAR_MIN_EXPIRES`). Validation fails with one clear {@link ConfigError}.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { isIP } from 'node:net';
+import YAML from 'yaml';
+import { ConfigError } from '../errors.js';
+import type { TransportProtocol } from '../transport/types.js';
+
+/** One listening socket. */
+export interface ListenSpec {
+  protocol: TransportProtocol;
+  address: string;
+  port: number;
+}
+
+/** The whole server configuration. Times in seconds unless the name says ms. */
+export interface SipherConfig {
+  /** Directory of the SQLite store, TLS identity and other state. Default `./sipher-data`. */
+  dataDir: string;
+  /** The SIP domain served (digest realm). Default: the host name. */
+  domain: string;
+  /** Sockets to listen on, `proto:address:port`. Default UDP+TCP 5060, TLS 5061, WS 5062 on 0.0.0.0. */
+  listen: ListenSpec[];
+  /** `sqlite` (file in dataDir) or a `postgres://` URL. */
+  store: string;
+  auth: {
+    /** Digest authentication of REGISTER and of initial requests from local users. Default true. */
+    enabled: boolean;
+    /** Offered algorithms in order (RFC 8760: SHA-256 first). */
+    algorithms: ('SHA-256' | 'MD5')[];
+    /** Nonce lifetime (RFC 7616 §3.3 stale). Default 300. */
+    nonceLifetime: number;
+    /** Also challenge INVITE/MESSAGE/… from local users with 407. Default true. */
+    proxy: boolean;
+  };
+  registrar: { minExpires: number; maxExpires: number; defaultExpires: number; maxContacts: number; flowTimer: number };
+  /** Static routing table: domain → `host[:port][;transport=x]`. */
+  routes: Record<string, string>;
+  timers: { t1Ms: number; t2Ms: number; t4Ms: number; timerCMs: number };
+  tls: { certFile: string; keyFile: string };
+  log: { level: 'debug' | 'info' | 'warn' | 'error' };
+  limits: { maxMessageSize: number };
+}
+
+/** Defaults of {@link SipherConfig} (domain filled from the host name). */
+export function defaultConfig(): SipherConfig {
+  return {
+    dataDir: './sipher-data',
+    domain: hostname().toLowerCase(),
+    listen: [
+      { protocol: 'udp', address: '0.0.0.0', port: 5060 },
+      { protocol: 'tcp', address: '0.0.0.0', port: 5060 },
+      { protocol: 'tls', address: '0.0.0.0', port: 5061 },
+      { protocol: 'ws', address: '0.0.0.0', port: 5062 },
+    ],
+    store: 'sqlite',
+    auth: { enabled: true, algorithms: ['SHA-256', 'MD5'], nonceLifetime: 300, proxy: true },
+    registrar: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, maxContacts: 10, flowTimer: 120 },
+    routes: {},
+    timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timerCMs: 180_000 },
+    tls: { certFile: '', keyFile: '' },
+    log: { level: 'info' },
+    limits: { maxMessageSize: 65_535 },
+  };
+}
+
+const PROTOCOLS = new Set(['udp', 'tcp', 'tls', 'ws', 'wss']);
+
+/** Parses `proto:address:port` (`tcp:[::1]:5060`, `udp:127.0.0.1:5070`). */
+export function parseListen(s: string): ListenSpec {
+  const m = /^([a-z]+):(\[[0-9a-fA-F:.]+\]|[^:[\]]+):([0-9]{1,5})$/.exec(s.trim());
+  if (!m || !PROTOCOLS.has(m[1]!)) throw new ConfigError(`invalid listen "${s}": expected proto:address:port with proto one of udp, tcp, tls, ws, wss`);
+  const address = m[2]!.startsWith('[') ? m[2]!.slice(1, -1) : m[2]!;
+  if (!isIP(address)) throw new ConfigError(`invalid listen "${s}": address must be an IP address`);
+  const port = Number(m[3]);
+  if (port > 65535) throw new ConfigError(`invalid listen "${s}": port out of range`);
+  return { protocol: m[1] as TransportProtocol, address, port };
+}
+
+function snake(k: string): string {
+  return k.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+type Obj = Record<string, unknown>;
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** Merges `src` into `dst` following the shape of `shape`; unknown keys and wrong types are errors. */
+function merge(dst: Obj, src: Obj, shape: Obj, path: string): void {
+  for (const [k, v] of Object.entries(src)) {
+    const p = path ? `${path}.${k}` : k;
+    if (!(k in shape)) throw new ConfigError(`unknown config key "${p}"`);
+    const def = shape[k];
+    if (k === 'routes') {
+      if (!isObj(v) || Object.values(v).some((x) => typeof x !== 'string')) throw new ConfigError(`config "${p}" must map domains to next-hop strings`);
+      dst[k] = { ...(v as Obj) };
+    } else if (k === 'listen') {
+      if (!Array.isArray(v) || v.length === 0) throw new ConfigError(`config "${p}" must be a non-empty list of proto:address:port`);
+      dst[k] = v.map((x) => (typeof x === 'string' ? parseListen(x) : fail(`config "${p}" entries must be strings like udp:0.0.0.0:5060`)));
+    } else if (isObj(def)) {
+      if (!isObj(v)) throw new ConfigError(`config "${p}" must be a mapping`);
+      merge(dst[k] as Obj, v, def, p);
+    } else if (Array.isArray(def)) {
+      if (!Array.isArray(v) || v.some((x) => typeof x !== 'string')) throw new ConfigError(`config "${p}" must be a list of strings`);
+      dst[k] = [...v];
+    } else if (typeof def !== typeof v) {
+      throw new ConfigError(`config "${p}" must be a ${typeof def}, got ${JSON.stringify(v)}`);
+    } else dst[k] = v;
+  }
+}
+
+function fail(msg: string): never {
+  throw new ConfigError(msg);
+}
+
+/** Reads `SIPHER_*` variables for every leaf of the schema. */
+function fromEnv(env: NodeJS.ProcessEnv, shape: Obj, prefix = 'SIPHER'): Obj {
+  const out: Obj = {};
+  for (const [k, def] of Object.entries(shape)) {
+    const name = `${prefix}_${snake(k)}`;
+    if (k === 'routes') {
+      const v = env[name];
+      if (v !== undefined) out[k] = parseRoutesList(v, name);
+    } else if (k === 'listen') {
+      const v = env[name];
+      if (v !== undefined) out[k] = v.split(',').map((s) => s.trim()).filter(Boolean);
+    } else if (isObj(def)) {
+      const sub = fromEnv(env, def, name);
+      if (Object.keys(sub).length > 0) out[k] = sub;
+    } else {
+      const v = env[name];
+      if (v === undefined) continue;
+      out[k] = coerce(v, def, name);
+    }
+  }
+  return out;
+}
+
+function coerce(v: string, def: unknown, name: string): unknown {
+  if (typeof def === 'number') {
+    if (!/^-?[0-9]+(\.[0-9]+)?$/.test(v.trim())) throw new ConfigError(`${name} must be a number, got "${v}"`);
+    return Number(v);
+  }
+  if (typeof def === 'boolean') {
+    const l = v.trim().toLowerCase();
+    if (['1', 'true', 'yes', 'on'].includes(l)) return true;
+    if (['0', 'false', 'no', 'off'].includes(l)) return false;
+    throw new ConfigError(`${name} must be true or false, got "${v}"`);
+  }
+  if (Array.isArray(def)) return v.split(',').map((s) => s.trim()).filter(Boolean);
+  return v;
+}
+
+/** Parses `a.com=host:5060,b.org=sip:x;transport=tcp`. */
+export function parseRoutesList(v: string, name: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of v.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const eq = part.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`${name}: route "${part}" must be domain=next-hop`);
+    out[part.slice(0, eq).trim().toLowerCase()] = part.slice(eq + 1).trim();
+  }
+  return out;
+}
+
+/** Overrides given on the command line (already parsed by the CLI). */
+export interface ConfigOverrides {
+  dataDir?: string;
+  domain?: string;
+  listen?: string[];
+  store?: string;
+  authEnabled?: boolean;
+  logLevel?: string;
+}
+
+/** Loads and validates the configuration: defaults ← file ← environment ← flags. */
+export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.ProcessEnv; overrides?: ConfigOverrides } = {}): SipherConfig {
+  const cfg = defaultConfig();
+  const shape = defaultConfig() as unknown as Obj;
+  const env = opts.env ?? process.env;
+  const file = opts.file ?? env.SIPHER_CONFIG;
+  if (file) {
+    let text: string;
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new ConfigError(`cannot read config file ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text);
+    } catch (e) {
+      throw new ConfigError(`config file ${file} is not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${(e as Error).message.split('\n')[0]}`);
+    }
+    if (parsed !== null && parsed !== undefined) {
+      if (!isObj(parsed)) throw new ConfigError(`config file ${file} must contain a mapping`);
+      merge(cfg as unknown as Obj, parsed, shape, '');
+    }
+  }
+  merge(cfg as unknown as Obj, fromEnv(env, shape), shape, '');
+  const o = opts.overrides ?? {};
+  const flags: Obj = {};
+  if (o.dataDir !== undefined) flags.dataDir = o.dataDir;
+  if (o.domain !== undefined) flags.domain = o.domain;
+  if (o.listen !== undefined && o.listen.length > 0) flags.listen = o.listen;
+  if (o.store !== undefined) flags.store = o.store;
+  if (o.authEnabled !== undefined) flags.auth = { enabled: o.authEnabled };
+  if (o.logLevel !== undefined) flags.log = { level: o.logLevel };
+  merge(cfg as unknown as Obj, flags, shape, '');
+  validate(cfg);
+  return cfg;
+}
+
+function validate(c: SipherConfig): void {
+  c.domain = c.domain.toLowerCase();
+  if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(c.domain)) throw new ConfigError(`invalid domain "${c.domain}"`);
+  if (c.store !== 'sqlite' && !/^postgres(ql)?:\/\//.test(c.store)) throw new ConfigError(`store must be "sqlite" or a postgres:// URL`);
+  if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) throw new ConfigError(`log.level must be one of debug, info, warn, error`);
+  if (c.auth.algorithms.length === 0 || c.auth.algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5')) throw new ConfigError('auth.algorithms must list SHA-256 and/or MD5');
+  const r = c.registrar;
+  for (const [k, v] of Object.entries(r)) if (!Number.isInteger(v) || v < 0) throw new ConfigError(`registrar.${k} must be a non-negative integer`);
+  if (r.minExpires > r.maxExpires) throw new ConfigError('registrar.minExpires must not exceed registrar.maxExpires');
+  if (r.defaultExpires < r.minExpires || r.defaultExpires > r.maxExpires) throw new ConfigError('registrar.defaultExpires must lie between minExpires and maxExpires');
+  if (r.maxContacts < 1) throw new ConfigError('registrar.maxContacts must be at least 1');
+  const t = c.timers;
+  for (const [k, v] of Object.entries(t)) if (!(v > 0)) throw new ConfigError(`timers.${k} must be positive`);
+  if (t.t2Ms < t.t1Ms) throw new ConfigError('timers.t2Ms must not be smaller than timers.t1Ms');
+  if (t.timerCMs < 180_000) throw new ConfigError('timers.timerCMs must be more than 3 minutes (RFC 3261 §16.6 step 11)');
+  if (c.limits.maxMessageSize < 1500 || c.limits.maxMessageSize > 1_048_576) throw new ConfigError('limits.maxMessageSize must be between 1500 and 1048576');
+  if (c.auth.nonceLifetime < 10) throw new ConfigError('auth.nonceLifetime must be at least 10 seconds');
+  if (Boolean(c.tls.certFile) !== Boolean(c.tls.keyFile)) throw new ConfigError('tls.certFile and tls.keyFile must be given together');
+  for (const [domain, hop] of Object.entries(c.routes)) {
+    if (!/^(?:sips?:)?(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+)(?::[0-9]{1,5})?(?:;transport=(udp|tcp|tls|ws|wss))?$/i.test(hop)) throw new ConfigError(`routes.${domain}: invalid next hop "${hop}"`);
+  }
+  const seen = new Set<string>();
+  for (const l of c.listen) {
+    const k = `${l.protocol}:${l.address}:${l.port}`;
+    if (seen.has(k)) throw new ConfigError(`listen ${k} given twice`);
+    seen.add(k);
+  }
+}

@@ -1,0 +1,373 @@
+/**
+ * The stateful proxy (RFC 3261 §16): request validation (§16.3), Route processing and loose
+ * routing (§16.4), target determination from the location service or the static routing
+ * table (§16.5), forwarding with Record-Route and Via (§16.6), and responses through a
+ * {@link ResponseContext} (§16.7). ACK for 2xx and stray 2xx responses are forwarded
+ * statelessly (RFC 6026).
+ * @module
+ */
+import { createHash } from 'node:crypto';
+import { pickCredentials, type DigestAuthenticator } from '../auth/digest-authenticator.js';
+import { SipParseError } from '../errors.js';
+import { SipRequest, type SipResponse } from '../sip/message.js';
+import { formatNameAddr } from '../sip/name-addr.js';
+import { createResponse } from '../sip/response-builder.js';
+import { aorOf, normalizeHost, parseUri, type Uri } from '../sip/uri.js';
+import type { BindingRecord } from '../store/store.js';
+import type { ServerTransaction } from '../transaction/types.js';
+import { hostOf, type Inbound, type Target, type TransportLayer, type TransportProtocol } from '../transport/types.js';
+import type { Clock } from '../util/clock.js';
+import { nullLogger, type Logger } from '../util/logger.js';
+import type { LocationService } from './location-service.js';
+import { isLoop, loopHash } from './loop-detection.js';
+import { parseEndpointKey, toTarget, uriDestination, type HostResolver, type StaticRoute } from './next-hop.js';
+import { ResponseContext, type TransactionPort } from './response-context.js';
+
+/** Extensions this proxy understands in Proxy-Require (none beyond the base spec). */
+const SUPPORTED_PROXY_EXTENSIONS = new Set<string>([]);
+
+/** Methods that may establish a dialog and so are record-routed. */
+const NO_RECORD_ROUTE = new Set(['REGISTER', 'CANCEL', 'ACK', 'OPTIONS', 'PUBLISH']);
+
+/** Options of {@link Proxy}. */
+export interface ProxyOptions {
+  /** Served domains; the first is canonical (AORs of local addresses map to it). */
+  domains: readonly string[];
+  location: LocationService;
+  transactions: TransactionPort;
+  transport: TransportLayer;
+  clock: Clock;
+  logger?: Logger;
+  /** True if host:port designates this server (its addresses and names). */
+  isLocal: (host: string, port: number | undefined) => boolean;
+  /** Static routing table: domain → next hop (SIP-6 static part). */
+  routes?: ReadonlyMap<string, StaticRoute>;
+  /** Resolves host names (RFC 3263 A/AAAA step). */
+  resolve: HostResolver;
+  /** Authenticates initial requests from users of served domains (407); `undefined` disables. */
+  authenticator?: DigestAuthenticator | undefined;
+  /** Timer C, ms. Default 180 000 (RFC 3261 §16.6 step 11). */
+  timerC?: number;
+  /** Adds Record-Route to dialog-creating requests. Default true. */
+  recordRoute?: boolean;
+  /** Checks whether a local user exists (for 480 vs 404 when not registered). */
+  userExists?: (aor: string) => Promise<boolean>;
+}
+
+/** Proxy counters for metrics. */
+export interface ProxyCounters {
+  forwarded: number;
+  forwardedResponses: number;
+  statelessAcks: number;
+  strayResponses: number;
+  notFound: number;
+  loops: number;
+  tooManyHops: number;
+  cancelsSent: number;
+  timerCFired: number;
+  challenged: number;
+  errors: number;
+}
+
+/** The proxy core; wire {@link handleRequest} and {@link handleStrayResponse} to the transaction layer. */
+export class Proxy {
+  private readonly o: ProxyOptions & { logger: Logger; timerC: number; recordRoute: boolean };
+  private readonly contexts = new Map<ServerTransaction, ResponseContext>();
+  readonly counters: ProxyCounters = {
+    forwarded: 0, forwardedResponses: 0, statelessAcks: 0, strayResponses: 0, notFound: 0, loops: 0, tooManyHops: 0,
+    cancelsSent: 0, timerCFired: 0, challenged: 0, errors: 0,
+  };
+
+  constructor(opts: ProxyOptions) {
+    this.o = { ...opts, logger: opts.logger ?? nullLogger, timerC: opts.timerC ?? 180_000, recordRoute: opts.recordRoute ?? true };
+    if (this.o.timerC <= 180_000 - 1 && this.o.timerC < 1000) throw new RangeError('timerC too small');
+  }
+
+  /** Number of live response contexts. */
+  get activeContexts(): number {
+    return this.contexts.size;
+  }
+
+  /** True if a host is one of the served domains or a local address. */
+  isOurDomain(host: string, port?: number): boolean {
+    return this.o.domains.includes(normalizeHost(host)) || this.o.isLocal(host, port);
+  }
+
+  /** The AOR a URI names here: local addresses are aliases of the first domain. */
+  canonicalAor(uri: Uri): string {
+    if (uri.kind === 'sip' && !this.o.domains.includes(normalizeHost(uri.host)) && this.o.isLocal(uri.host, uri.port)) {
+      return aorOf({ ...uri, host: this.o.domains[0]! });
+    }
+    return aorOf(uri);
+  }
+
+  /**
+   * Handles a request for the proxy. `tx` is the server transaction (undefined for an ACK
+   * matching none, i.e. an ACK for a 2xx, forwarded statelessly).
+   */
+  handleRequest(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
+    this.route(req, tx, inbound).catch((e: unknown) => {
+      this.counters.errors++;
+      this.o.logger.error('proxy failure', { error: e as Error, method: req.method });
+      if (tx && tx.state !== 'terminated') {
+        const status = e instanceof SipParseError ? 400 : 500;
+        tx.respond(createResponse(req, status, e instanceof SipParseError ? e.message : undefined));
+      }
+    });
+  }
+
+  /** CANCEL for a transaction this proxy forwarded (RFC 3261 §16.10). */
+  handleCancel(cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined): void {
+    // §16.10: the CANCEL is answered 200 at once; the INVITE context cancels its branches.
+    if (!inviteTx) {
+      cancelTx.respond(createResponse(cancelTx.request, 481));
+      return;
+    }
+    cancelTx.respond(createResponse(cancelTx.request, 200));
+    const ctx = this.contexts.get(inviteTx);
+    if (ctx) ctx.cancel();
+    else if (inviteTx.state === 'proceeding' || inviteTx.state === 'trying') inviteTx.respond(createResponse(inviteTx.request, 487));
+  }
+
+  /**
+   * A response that matched no client transaction — in practice a retransmitted 2xx to an
+   * INVITE (RFC 6026 §8.4): forwarded statelessly if our Via is on top.
+   */
+  handleStrayResponse(resp: SipResponse, _inbound: Inbound): void {
+    const vias = resp.vias();
+    if (vias.length < 2 || !this.o.isLocal(vias[0]!.host, vias[0]!.port)) return;
+    this.counters.strayResponses++;
+    const out = resp;
+    out.removeFirstValue('via');
+    const next = out.topVia();
+    const target = responseTargetOf(next);
+    if (!target) return;
+    this.o.transactions.sendStateless(out, target).catch(() => undefined);
+  }
+
+  private async route(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): Promise<void> {
+    const reply = (status: number, reason?: string): void => {
+      if (tx) tx.respond(createResponse(req, status, reason));
+    };
+    const ruri = req.requestUri();
+    // RFC 3261 §16.3 item 2: URI scheme.
+    if (ruri.kind !== 'sip') return reply(416);
+    // §16.3 item 3: Max-Forwards.
+    const mf = req.maxForwards();
+    if (mf === 0) {
+      this.counters.tooManyHops++;
+      return reply(483);
+    }
+    // §16.3 item 5: Proxy-Require.
+    const unsupported = req.values('proxy-require').filter((x) => !SUPPORTED_PROXY_EXTENSIONS.has(x.toLowerCase()));
+    if (unsupported.length > 0 && req.method !== 'ACK' && req.method !== 'CANCEL') {
+      if (tx) {
+        const r = createResponse(req, 420);
+        r.append('Unsupported', unsupported.join(', '));
+        tx.respond(r);
+      }
+      return;
+    }
+    // §16.3 item 4: loop detection.
+    const hash = loopHash(req);
+    if (req.method !== 'ACK' && isLoop(req, hash, this.o.isLocal)) {
+      this.counters.loops++;
+      return reply(482);
+    }
+
+    // §16.4: route information preprocessing.
+    this.preprocessRoute(req);
+    const inDialog = req.toTag() !== undefined;
+    const hasRoute = req.has('route');
+
+    // Authentication of initial requests from our own users (RFC 3261 §22.3, 407).
+    if (!inDialog && !hasRoute && this.o.authenticator && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
+      const from = req.from().uri;
+      if (from.kind === 'sip' && this.isOurDomain(from.host, from.port)) {
+        const realm = this.o.domains[0]!;
+        const result = await this.o.authenticator.verify(pickCredentials(req.getAll('proxy-authorization'), realm), req.method, realm);
+        if (!result.ok) {
+          this.counters.challenged++;
+          if (result.reason === 'malformed') return reply(400, 'Malformed Proxy-Authorization');
+          const r = createResponse(req, 407);
+          for (const c of this.o.authenticator.challenge(result.reason === 'stale')) r.append('Proxy-Authenticate', c);
+          tx.respond(r);
+          return;
+        }
+        if (this.canonicalAor(from) !== `sip:${result.username}@${realm}`) return reply(403, 'From Does Not Match Credentials');
+      }
+    }
+
+    // §16.5: determine targets.
+    const targets: { uri: string; routes: string[]; flow: Target | undefined }[] = [];
+    const cur = req.requestUri();
+    if (!hasRoute && cur.kind === 'sip' && this.isOurDomain(cur.host, cur.port)) {
+      if (cur.user === undefined) {
+        // A request for the server itself.
+        if (req.method === 'OPTIONS') return this.answerOptions(req, tx);
+        if (req.method === 'ACK') return;
+        return reply(404, 'No User Part');
+      }
+      const aor = this.canonicalAor(cur);
+      const bindings = this.o.location.lookup(aor);
+      if (bindings.length === 0) {
+        if (req.method === 'ACK') return;
+        this.counters.notFound++;
+        const exists = this.o.userExists ? await this.o.userExists(aor) : false;
+        return reply(exists ? 480 : 404);
+      }
+      for (const b of bindings) targets.push({ uri: b.contact, routes: b.path, flow: flowOf(b) });
+    } else {
+      targets.push({ uri: req.uri, routes: [], flow: undefined });
+    }
+
+    if (req.method === 'ACK' || !tx) return this.forwardStateless(req, targets[0]!, inbound, hash);
+
+    const ctx = new ResponseContext({
+      server: tx,
+      transactions: this.o.transactions,
+      clock: this.o.clock,
+      timerC: this.o.timerC,
+      counters: this.counters,
+      onDone: () => this.contexts.delete(tx),
+    });
+    this.contexts.set(tx, ctx);
+    tx.onTerminated = () => this.contexts.delete(tx);
+    // §16.6: forward to each target (parallel forking).
+    for (const t of targets) {
+      let prepared: { request: SipRequest; target: Target } | undefined;
+      try {
+        prepared = await this.prepare(req, t, inbound, hash, !inDialog);
+      } catch (e) {
+        this.o.logger.debug('target unusable', { error: e as Error });
+      }
+      if (!prepared) continue;
+      this.counters.forwarded++;
+      ctx.fork(prepared.request, prepared.target);
+    }
+    ctx.finishIfEmpty(hasRoute || !this.isOurDomain(cur.kind === 'sip' ? cur.host : '') ? 404 : 480, 'No Usable Target');
+  }
+
+  /** RFC 3261 §16.4: strict-router fix-up and removal of our own Route entries. */
+  private preprocessRoute(req: SipRequest): void {
+    const ruri = req.requestUri();
+    // If the Request-URI is a URI we placed in Record-Route, the previous hop was a strict
+    // router: take the last Route value as the Request-URI.
+    if (ruri.kind === 'sip' && ruri.user === undefined && this.o.isLocal(ruri.host, ruri.port) && req.has('route')) {
+      const routes = req.values('route');
+      const last = routes[routes.length - 1]!;
+      const na = req.routes()[routes.length - 1]!;
+      req.setUri(formatNameAddrUri(na.uri));
+      req.remove('route');
+      for (const r of routes.slice(0, -1)) req.append('Route', r);
+      void last;
+    }
+    // The first Route naming us is removed; two in a row for a double Record-Route (RFC 5658).
+    for (let i = 0; i < 2; i++) {
+      const routes = req.routes();
+      const top = routes[0];
+      if (!top || top.uri.kind !== 'sip' || !this.o.isLocal(top.uri.host, top.uri.port)) break;
+      req.removeFirstValue('route');
+    }
+  }
+
+  /** Builds the forwarded copy for one target (RFC 3261 §16.6 steps 1–8) and its next hop. */
+  private async prepare(
+    req: SipRequest,
+    t: { uri: string; routes: string[]; flow: Target | undefined },
+    inbound: Inbound,
+    hash: string,
+    initial: boolean,
+  ): Promise<{ request: SipRequest; target: Target } | undefined> {
+    // Step 1: copy. Step 2: Request-URI.
+    const out = new SipRequest(req.method, t.uri, req.headers.slice(), req.body, req.version);
+    // RFC 3327: the Path of the binding becomes Route headers in front of any existing ones.
+    for (let i = t.routes.length - 1; i >= 0; i--) out.prepend('Route', t.routes[i]!);
+    // Step 3: Max-Forwards.
+    const mf = req.maxForwards();
+    out.set('Max-Forwards', String(mf === undefined ? 70 : mf - 1));
+    // Step 6/7: next hop — top Route if any, else the Request-URI, else the flow.
+    const routes = out.routes();
+    let target: Target | undefined;
+    if (t.flow && routes.length === 0) target = t.flow;
+    else {
+      const uri = routes.length > 0 ? routes[0]!.uri : parseUri(t.uri);
+      const dest = this.destinationFor(uri);
+      if (!dest) return undefined;
+      target = await toTarget(dest, this.o.resolve);
+    }
+    const local = this.o.transport.localEndpoint(target.protocol, target.address.includes(':') ? 6 : 4);
+    if (!local) return undefined;
+    // Step 4: Record-Route (double when the transport changes, RFC 5658).
+    if (initial && this.o.recordRoute && !NO_RECORD_ROUTE.has(req.method)) {
+      const inLocal = inbound.local;
+      if (inLocal.protocol !== local.protocol || inLocal.address !== local.address) out.prepend('Record-Route', rrValue(inLocal.protocol, inLocal.address, inLocal.port));
+      out.prepend('Record-Route', rrValue(local.protocol, local.address, local.port));
+    }
+    // Step 8: our Via, with the loop-detection hash in the branch.
+    const branch = `${this.o.transactions.newBranch()}-${hash}`;
+    out.prepend('Via', `SIP/2.0/${local.protocol.toUpperCase()} ${hostOf(local.address)}:${local.port};branch=${branch}`);
+    return { request: out, target };
+  }
+
+  private destinationFor(uri: Uri): StaticRoute | undefined {
+    if (uri.kind !== 'sip') return undefined;
+    const route = this.o.routes?.get(normalizeHost(uri.host));
+    if (route) return route;
+    return uriDestination(uri);
+  }
+
+  private async forwardStateless(req: SipRequest, t: { uri: string; routes: string[]; flow: Target | undefined }, inbound: Inbound, hash: string): Promise<void> {
+    // RFC 3261 §16.11: a stateless forward uses a branch derived from the request, so
+    // retransmissions get the same one.
+    const prepared = await this.prepare(req, t, inbound, hash, false);
+    if (!prepared) return;
+    const top = prepared.request.values('via')[0]!;
+    const stable = 'z9hG4bK' + createHash('sha1').update(req.values('via')[0] ?? '').digest('hex').slice(0, 16) + '-' + hash;
+    prepared.request.removeFirstValue('via');
+    prepared.request.prepend('Via', top.replace(/branch=[^;]+/, `branch=${stable}`));
+    this.counters.statelessAcks++;
+    await this.o.transactions.sendStateless(prepared.request, prepared.target);
+  }
+
+  private answerOptions(req: SipRequest, tx: ServerTransaction | undefined): void {
+    if (!tx) return;
+    // RFC 3261 §11.2: OPTIONS to the server is answered with its capabilities.
+    const r = createResponse(req, 200);
+    r.append('Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, SUBSCRIBE, NOTIFY, REFER');
+    r.append('Accept', 'application/sdp');
+    r.append('Supported', 'path, outbound');
+    tx.respond(r);
+  }
+}
+
+function rrValue(protocol: TransportProtocol, address: string, port: number): string {
+  const tp = protocol === 'udp' ? '' : `;transport=${protocol}`;
+  return `<sip:${hostOf(address)}:${port}${tp};lr>`;
+}
+
+function formatNameAddrUri(u: Uri): string {
+  return formatNameAddr({ displayName: undefined, uri: u, params: new Map(), angle: true }).slice(1, -1);
+}
+
+/**
+ * The flow to reach a binding (RFC 5626 §5.3, and connection reuse for TCP/TLS/WS
+ * registrations): the connection or address the REGISTER came from. Plain UDP
+ * registrations without reg-id are reached at their Contact instead.
+ */
+function flowOf(b: BindingRecord): Target | undefined {
+  const src = parseEndpointKey(b.source);
+  if (!src) return undefined;
+  if (src.protocol !== 'udp' || b.regId !== undefined) return src;
+  return undefined;
+}
+
+/** Where a response goes according to a Via (RFC 3261 §18.2.2, RFC 3581 §4). */
+export function responseTargetOf(v: import('../sip/via.js').Via): Target | undefined {
+  const received = v.params.get('received');
+  const rport = v.params.get('rport');
+  const host = received ?? v.host;
+  const protocol = v.transport.toLowerCase() as TransportProtocol;
+  const port = rport ? Number(rport) : (v.port ?? (protocol === 'tls' ? 5061 : 5060));
+  return { protocol, address: host.startsWith('[') ? host.slice(1, -1) : host, port };
+}

@@ -1,0 +1,240 @@
+/**
+ * The registrar (RFC 3261 §10.3, RFC 3327 Path, RFC 5626 outbound). Given an authenticated
+ * REGISTER it updates the location service and builds the response; it does no I/O of its
+ * own beyond the injected store and location service.
+ * @module
+ */
+import type { DigestAuthenticator } from '../auth/digest-authenticator.js';
+import { pickCredentials } from '../auth/digest-authenticator.js';
+import { SipParseError } from '../errors.js';
+import { createResponse } from '../sip/response-builder.js';
+import { formatNameAddr, type NameAddr } from '../sip/name-addr.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { aorOf, formatUri, normalizeHost, uriKey, parseUri } from '../sip/uri.js';
+import type { BindingChange, BindingRecord, DeviceRecord, Store } from '../store/store.js';
+import { endpointKey, type Inbound } from '../transport/types.js';
+import type { Clock } from '../util/clock.js';
+import { nullLogger, type Logger } from '../util/logger.js';
+import type { LocationService } from './location-service.js';
+
+/** Options of {@link Registrar}; times in seconds. */
+export interface RegistrarOptions {
+  /** Domains this registrar serves (lower-case); the first is the digest realm. */
+  domains: readonly string[];
+  location: LocationService;
+  store: Store;
+  clock: Clock;
+  /** Digest authenticator; `undefined` disables authentication (closed networks, benchmarks). */
+  authenticator: DigestAuthenticator | undefined;
+  logger?: Logger;
+  /** Shortest accepted registration (RFC 3261 §10.3 step 7, 423 below it). Default 60. */
+  minExpires?: number;
+  /** Longest granted registration; longer requests are shortened. Default 7200. */
+  maxExpires?: number;
+  /** Used when neither the Contact nor the request has an expiry. Default 3600. */
+  defaultExpires?: number;
+  /** Most bindings per AOR. Default 10. */
+  maxContacts?: number;
+  /** RFC 5626 §4.4.1 Flow-Timer (keep-alive interval) sent to outbound clients. Default 120. */
+  flowTimer?: number;
+  /** Bumps a device's `lastSeen` in the store at most this often, ms. Default 60 000. */
+  deviceTouchMs?: number;
+}
+
+/** Counters for metrics. */
+export interface RegistrarCounters {
+  registered: number;
+  unregistered: number;
+  challenged: number;
+  authFailures: number;
+  rejected: number;
+}
+
+/**
+ * Handles REGISTER requests for the served domains. {@link handle} resolves with the
+ * response to send; it never throws for bad input (that becomes a 4xx response).
+ */
+export class Registrar {
+  private readonly o: Required<Omit<RegistrarOptions, 'authenticator' | 'logger'>> & { authenticator: DigestAuthenticator | undefined; logger: Logger };
+  private readonly devices = new Map<string, DeviceRecord>();
+  readonly counters: RegistrarCounters = { registered: 0, unregistered: 0, challenged: 0, authFailures: 0, rejected: 0 };
+
+  constructor(opts: RegistrarOptions) {
+    this.o = {
+      minExpires: 60, maxExpires: 7200, defaultExpires: 3600, maxContacts: 10, flowTimer: 120, deviceTouchMs: 60_000,
+      ...opts,
+      logger: opts.logger ?? nullLogger,
+    };
+    if (this.o.minExpires > this.o.maxExpires) throw new RangeError('minExpires must not exceed maxExpires');
+  }
+
+  /** True if `host` is one of the served domains. */
+  serves(host: string): boolean {
+    return this.o.domains.includes(normalizeHost(host));
+  }
+
+  /** Processes one REGISTER and returns the response (RFC 3261 §10.3 steps 1–8). */
+  async handle(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
+    try {
+      return await this.process(req, inbound, toTag);
+    } catch (e) {
+      if (e instanceof SipParseError) {
+        this.counters.rejected++;
+        return createResponse(req, 400, e.message, toTag);
+      }
+      throw e;
+    }
+  }
+
+  private async process(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
+    const now = this.o.clock.now();
+    const to = req.to();
+    if (to.uri.kind !== 'sip') return this.reject(req, 404, 'Not Found', toTag);
+    // RFC 3261 §10.3 step 5: the AOR is the To URI, canonicalized.
+    const aor = aorOf(to.uri);
+    if (!this.serves(to.uri.host)) return this.reject(req, 404, 'Domain Not Served', toTag);
+
+    // Step 2/3: authenticate (RFC 3261 §22, RFC 8760) and authorize the AOR.
+    const auth = this.o.authenticator;
+    if (auth) {
+      const realm = this.o.domains[0]!;
+      const cred = pickCredentials(req.getAll('authorization'), realm);
+      const result = await auth.verify(cred, req.method, realm);
+      if (!result.ok) {
+        if (result.reason !== 'missing') this.counters.authFailures++;
+        this.counters.challenged++;
+        const r = createResponse(req, 401, undefined, toTag);
+        for (const c of auth.challenge(result.reason === 'stale')) r.append('WWW-Authenticate', c);
+        return r;
+      }
+      // Step 6: the authenticated user may only register its own AOR.
+      if (`sip:${result.username}@${realm}` !== aor && !this.o.domains.some((d) => `sip:${result.username}@${d}` === aor)) {
+        return this.reject(req, 403, 'Not Allowed To Register This AOR', toTag);
+      }
+    }
+
+    const callId = req.callId();
+    const cseq = req.cseq().seq;
+    const contacts = req.contacts();
+    const existing = this.o.location.lookup(aor);
+    const changes: BindingChange[] = [];
+
+    if (contacts === '*') {
+      // RFC 3261 §10.3 step 6: "*" only with Expires: 0 and no other Contact.
+      if (req.expires() !== 0) return this.reject(req, 400, 'Wildcard Contact Requires Expires 0', toTag);
+      for (const b of existing) {
+        if (b.callId === callId && cseq <= b.cseq) return this.reject(req, 500, 'Out Of Order CSeq', toTag);
+      }
+      changes.push({ kind: 'removeAll', aor });
+      this.counters.unregistered++;
+    } else {
+      const reqExpires = req.expires();
+      const path = req.has('path') && /\bpath\b/i.test(req.values('supported').join(',')) ? req.values('path') : [];
+      const outbound = /\boutbound\b/i.test(req.values('supported').join(','));
+      const current = new Map(existing.map((b) => [uriKey(parseUri(b.contact)), b]));
+      for (const c of contacts) {
+        const key = uriKey(c.uri);
+        const expParam = c.params.get('expires');
+        let expires = expParam !== undefined && expParam !== null && /^[0-9]+$/.test(expParam) ? Number(expParam) : reqExpires ?? this.o.defaultExpires;
+        const old = current.get(key);
+        // RFC 3261 §10.3 step 7: same Call-ID with a CSeq not higher is out of order.
+        if (old && old.callId === callId && cseq <= old.cseq) return this.reject(req, 500, 'Out Of Order CSeq', toTag);
+        if (expires === 0) {
+          if (old) {
+            changes.push({ kind: 'remove', aor, contact: old.contact });
+            current.delete(key);
+          }
+          continue;
+        }
+        if (expires < this.o.minExpires) {
+          const r = createResponse(req, 423, undefined, toTag);
+          r.append('Min-Expires', String(this.o.minExpires));
+          this.counters.rejected++;
+          return r;
+        }
+        expires = Math.min(expires, this.o.maxExpires);
+        const binding = this.binding(aor, c, { callId, cseq, now, expires, path, inbound, userAgent: req.get('user-agent') });
+        // RFC 5626 §6: a binding with the same instance and reg-id is replaced.
+        if (binding.instanceId !== undefined && binding.regId !== undefined) {
+          for (const [k, b] of current) {
+            if (k !== key && b.instanceId === binding.instanceId && b.regId === binding.regId) {
+              changes.push({ kind: 'remove', aor, contact: b.contact });
+              current.delete(k);
+            }
+          }
+        }
+        current.set(key, binding);
+        changes.push({ kind: 'upsert', binding });
+      }
+      if (current.size > this.o.maxContacts) return this.reject(req, 403, 'Too Many Contacts', toTag);
+      if (contacts.length > 0) this.counters.registered++;
+      if (outbound && contacts.some((c) => c.params.has('reg-id'))) (req as { outboundOk?: boolean }).outboundOk = true;
+    }
+
+    if (changes.length > 0) await this.o.location.apply(changes);
+    await this.touchDevices(changes, now);
+
+    // Step 8: 200 OK listing all current bindings with their remaining expiry.
+    const r = createResponse(req, 200, undefined, toTag);
+    for (const b of this.o.location.lookup(aor)) {
+      r.append('Contact', `${b.contactHeader};expires=${Math.max(0, Math.round((b.expiresAt - now) / 1000))}`);
+    }
+    const path = changes.find((c): c is Extract<BindingChange, { kind: 'upsert' }> => c.kind === 'upsert')?.binding.path;
+    if (path && path.length > 0) r.append('Path', path.join(', ')); // RFC 3327 §5.3
+    if ((req as { outboundOk?: boolean }).outboundOk) {
+      r.append('Require', 'outbound'); // RFC 5626 §6
+      r.append('Flow-Timer', String(this.o.flowTimer));
+    }
+    r.append('Date', new Date(now).toUTCString());
+    return r;
+  }
+
+  private binding(
+    aor: string,
+    c: NameAddr,
+    x: { callId: string; cseq: number; now: number; expires: number; path: string[]; inbound: Inbound; userAgent: string | undefined },
+  ): BindingRecord {
+    const instance = c.params.get('+sip.instance') ?? undefined;
+    const regIdText = c.params.get('reg-id');
+    const regId = regIdText !== undefined && regIdText !== null && /^[0-9]{1,9}$/.test(regIdText) ? Number(regIdText) : undefined;
+    const qText = c.params.get('q');
+    const q = qText ? Math.round(Math.min(1, Math.max(0, Number(qText) || 0)) * 1000) : 1000;
+    const params = new Map(c.params);
+    params.delete('expires');
+    const header = formatNameAddr({ displayName: c.displayName, uri: c.uri, params, angle: true });
+    return {
+      aor,
+      contact: formatUri(c.uri),
+      contactHeader: header,
+      instanceId: instance ?? undefined,
+      regId,
+      callId: x.callId,
+      cseq: x.cseq,
+      expiresAt: x.now + x.expires * 1000,
+      q,
+      path: x.path,
+      source: endpointKey(x.inbound.source) + (x.inbound.connectionId ? `#${x.inbound.connectionId}` : ''),
+      userAgent: x.userAgent,
+      updatedAt: x.now,
+    };
+  }
+
+  private async touchDevices(changes: readonly BindingChange[], now: number): Promise<void> {
+    for (const c of changes) {
+      if (c.kind !== 'upsert') continue;
+      const b = c.binding;
+      const id = b.instanceId ?? `${b.aor}|${b.contact}`;
+      const known = this.devices.get(id);
+      if (known && known.contact === b.contact && known.source === b.source && known.userAgent === b.userAgent && now - known.lastSeen < this.o.deviceTouchMs) continue;
+      const d: DeviceRecord = { id, aor: b.aor, userAgent: b.userAgent, contact: b.contact, source: b.source, firstSeen: known?.firstSeen ?? now, lastSeen: now };
+      if (this.devices.size > 100_000) this.devices.clear();
+      this.devices.set(id, d);
+      await this.o.store.upsertDevice(d);
+    }
+  }
+
+  private reject(req: SipRequest, status: number, reason: string, toTag: string): SipResponse {
+    this.counters.rejected++;
+    return createResponse(req, status, reason, toTag);
+  }
+}
