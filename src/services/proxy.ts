@@ -52,6 +52,8 @@ export interface ProxyOptions {
   recordRoute?: boolean;
   /** Checks whether a local user exists (for 480 vs 404 when not registered). */
   userExists?: (aor: string) => Promise<boolean>;
+  /** When true, bindings of AORs whose user no longer exists in the store are not used (users removed while running). */
+  authoritativeUsers?: boolean;
 }
 
 /** Proxy counters for metrics. */
@@ -80,7 +82,6 @@ export class Proxy {
 
   constructor(opts: ProxyOptions) {
     this.o = { ...opts, logger: opts.logger ?? nullLogger, timerC: opts.timerC ?? 180_000, recordRoute: opts.recordRoute ?? true };
-    if (this.o.timerC <= 180_000 - 1 && this.o.timerC < 1000) throw new RangeError('timerC too small');
   }
 
   /** Number of live response contexts. */
@@ -209,7 +210,12 @@ export class Proxy {
         return reply(404, 'No User Part');
       }
       const aor = this.canonicalAor(cur);
-      const bindings = this.o.location.lookup(aor);
+      let bindings = this.o.location.lookup(aor);
+      // A user removed while the server runs (CLI on the same store) is unreachable at once.
+      if (bindings.length > 0 && this.o.authoritativeUsers && this.o.userExists && !(await this.o.userExists(aor))) {
+        this.o.location.forget(aor);
+        bindings = [];
+      }
       if (bindings.length === 0) {
         if (req.method === 'ACK') return;
         this.counters.notFound++;
@@ -255,12 +261,10 @@ export class Proxy {
     // router: take the last Route value as the Request-URI.
     if (ruri.kind === 'sip' && ruri.user === undefined && this.o.isLocal(ruri.host, ruri.port) && req.has('route')) {
       const routes = req.values('route');
-      const last = routes[routes.length - 1]!;
       const na = req.routes()[routes.length - 1]!;
       req.setUri(formatNameAddrUri(na.uri));
       req.remove('route');
       for (const r of routes.slice(0, -1)) req.append('Route', r);
-      void last;
     }
     // The first Route naming us is removed; two in a row for a double Record-Route (RFC 5658).
     for (let i = 0; i < 2; i++) {

@@ -1,0 +1,200 @@
+/**
+ * The `sipher` command line: `server`, `user add|list|remove|passwd`, `version`, `help`.
+ * Configuration errors print one line and exit with code 2; other failures exit 1.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { computeHa1 } from '../auth/digest.js';
+import { ConfigError, SipherError } from '../errors.js';
+import { loadConfig, type ConfigOverrides, type SipherConfig } from '../server/config.js';
+import { SipServer } from '../server/sip-server.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { createJsonLogger, type LogLevel } from '../util/logger.js';
+import { parseArgs, type ParsedArgs } from './args.js';
+
+const COMMON = ['config', 'data-dir', 'domain', 'store'] as const;
+
+const HELP = `Usage: sipher <command> [options]
+
+Commands:
+  server                     run the SIP server (registrar, proxy)
+      --config FILE            YAML or JSON config file (also SIPHER_CONFIG)
+      --data-dir DIR           state directory (default ./sipher-data)
+      --domain DOMAIN          SIP domain and digest realm (default: host name)
+      --listen PROTO:ADDR:PORT repeatable; udp, tcp, tls, ws, wss
+      --store URL              "sqlite" (default) or postgres://...
+      --no-auth                disable digest authentication
+      --log-level LEVEL        debug, info, warn, error
+  user add USER --password PW   add a user (or --password-stdin)
+  user passwd USER --password PW
+  user remove USER
+  user list
+      (user commands take --data-dir, --domain, --store, --config like server)
+  version                    print the version
+
+Every setting can also come from the environment: SIPHER_DOMAIN, SIPHER_DATA_DIR,
+SIPHER_LISTEN (comma list), SIPHER_STORE, SIPHER_AUTH_ENABLED, SIPHER_REGISTRAR_MIN_EXPIRES, ...
+`;
+
+/** Runs the CLI; resolves with the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case 'server':
+        return await serverCommand(rest);
+      case 'user':
+        return await userCommand(rest);
+      case 'version':
+      case '--version':
+        process.stdout.write(`sipher ${version()}\n`);
+        return 0;
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(HELP);
+        return cmd === undefined ? 2 : 0;
+      default:
+        throw new ConfigError(`unknown command "${cmd}" (try: sipher help)`);
+    }
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      process.stderr.write(`sipher: ${e.message}\n`);
+      return 2;
+    }
+    if (e instanceof SipherError) {
+      process.stderr.write(`sipher: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+    return pkg.version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+function overrides(a: ParsedArgs): ConfigOverrides {
+  const o: ConfigOverrides = {};
+  const dd = a.values.get('data-dir');
+  if (dd !== undefined) o.dataDir = dd;
+  const dom = a.values.get('domain');
+  if (dom !== undefined) o.domain = dom;
+  const st = a.values.get('store');
+  if (st !== undefined) o.store = st;
+  const listen = a.lists.get('listen');
+  if (listen) o.listen = listen;
+  if (a.booleans.has('no-auth')) o.authEnabled = false;
+  const ll = a.values.get('log-level');
+  if (ll !== undefined) o.logLevel = ll;
+  return o;
+}
+
+async function serverCommand(argv: string[]): Promise<number> {
+  const a = parseArgs(argv, { values: [...COMMON, 'log-level'], repeatable: ['listen'], booleans: ['no-auth'] });
+  if (a.positionals.length > 0) throw new ConfigError(`unexpected argument "${a.positionals[0]}"`);
+  const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
+  const logger = createJsonLogger({ level: config.log.level as LogLevel });
+  const server = new SipServer(config, { logger });
+  let endpoints;
+  try {
+    endpoints = await server.start();
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (err.code === 'EADDRINUSE' || err.code === 'EACCES' || err.code === 'EADDRNOTAVAIL') {
+      await server.stop().catch(() => undefined);
+      throw new ConfigError(`cannot listen: ${err.message}`);
+    }
+    throw e;
+  }
+  process.stdout.write(`sipher ${version()} serving domain ${config.domain}, data in ${config.dataDir}, store ${config.store === 'sqlite' ? 'sqlite' : 'postgres'}\n`);
+  for (const e of endpoints) process.stdout.write(`listening ${e.protocol} ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}\n`);
+  logger.info('server started', { domain: config.domain, endpoints: endpoints.map((e) => `${e.protocol}:${e.address}:${e.port}`) });
+  await new Promise<void>((resolve) => {
+    const stop = (sig: string): void => {
+      logger.info('shutting down', { signal: sig });
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await server.stop();
+  return 0;
+}
+
+async function withStore<T>(config: SipherConfig, fn: (s: Store) => Promise<T>): Promise<T> {
+  const store = await openStore(config.store === 'sqlite' ? '' : config.store, config.dataDir);
+  try {
+    return await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
+const USERNAME_RE = /^[A-Za-z0-9\-_.!~*'()&=+$,;?/]{1,64}$/;
+
+async function readPassword(a: ParsedArgs): Promise<string> {
+  const pw = a.values.get('password') ?? (a.booleans.has('password-stdin') ? readFileSync(0, 'utf8').replace(/\r?\n$/, '') : undefined);
+  if (pw === undefined) throw new ConfigError('a password is required: --password PW or --password-stdin');
+  if (pw.length < 4) throw new ConfigError('the password must have at least 4 characters');
+  if (/[\r\n\0]/.test(pw)) throw new ConfigError('the password must not contain line breaks or NUL');
+  return pw;
+}
+
+async function userCommand(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  const a = parseArgs(rest, { values: [...COMMON, 'password'], booleans: ['password-stdin', 'json'] });
+  const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
+  const domain = config.domain;
+  const name = a.positionals[0];
+  const needName = (): string => {
+    if (!name) throw new ConfigError(`sipher user ${sub}: a user name is required`);
+    if (!USERNAME_RE.test(name)) throw new ConfigError(`invalid user name "${name}"`);
+    if (a.positionals.length > 1) throw new ConfigError(`unexpected argument "${a.positionals[1]}"`);
+    return name;
+  };
+  switch (sub) {
+    case 'add': {
+      const user = needName();
+      const pw = await readPassword(a);
+      const now = Date.now();
+      await withStore(config, (s) =>
+        s.addUser({ domain, username: user, ha1Md5: computeHa1('MD5', user, domain, pw), ha1Sha256: computeHa1('SHA-256', user, domain, pw), createdAt: now, updatedAt: now }),
+      );
+      process.stdout.write(`added sip:${user}@${domain}\n`);
+      return 0;
+    }
+    case 'passwd': {
+      const user = needName();
+      const pw = await readPassword(a);
+      await withStore(config, (s) => s.setUserCredentials(domain, user, computeHa1('MD5', user, domain, pw), computeHa1('SHA-256', user, domain, pw), Date.now()));
+      process.stdout.write(`password changed for sip:${user}@${domain}\n`);
+      return 0;
+    }
+    case 'remove': {
+      const user = needName();
+      const removed = await withStore(config, (s) => s.removeUser(domain, user));
+      if (!removed) {
+        process.stderr.write(`sipher: no user sip:${user}@${domain}\n`);
+        return 1;
+      }
+      process.stdout.write(`removed sip:${user}@${domain}\n`);
+      return 0;
+    }
+    case 'list': {
+      const users = await withStore(config, (s) => s.listUsers(domain));
+      if (a.booleans.has('json')) process.stdout.write(JSON.stringify(users.map((u) => ({ aor: `sip:${u.username}@${u.domain}`, createdAt: new Date(u.createdAt).toISOString() }))) + '\n');
+      else for (const u of users) process.stdout.write(`sip:${u.username}@${u.domain}\n`);
+      return 0;
+    }
+    default:
+      throw new ConfigError(`unknown user command "${sub ?? ''}" (add, list, remove, passwd)`);
+  }
+}

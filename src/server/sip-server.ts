@@ -1,0 +1,228 @@
+/**
+ * Composition root of the server: configuration → store, transports, transaction layer,
+ * registrar and proxy, wired together (ARCHITECTURE.md §3). The only place that knows every
+ * concrete class.
+ * @module
+ */
+import { lookup } from 'node:dns/promises';
+import { networkInterfaces } from 'node:os';
+import { DigestAuthenticator } from '../auth/digest-authenticator.js';
+import { NonceManager } from '../auth/nonce-manager.js';
+import { ConfigError } from '../errors.js';
+import type { SipRequest, SipResponse } from '../sip/message.js';
+import { createResponse } from '../sip/response-builder.js';
+import { normalizeHost } from '../sip/uri.js';
+import { LocationService } from '../services/location-service.js';
+import { parseStaticRoute, type StaticRoute } from '../services/next-hop.js';
+import { Proxy } from '../services/proxy.js';
+import { Registrar } from '../services/registrar.js';
+import { openStore } from '../store/open-store.js';
+import type { Store } from '../store/store.js';
+import { userAor } from '../store/store.js';
+import { TransactionLayer } from '../transaction/transaction-layer.js';
+import type { ServerTransaction } from '../transaction/types.js';
+import { TransportManager } from '../transport/transport-manager.js';
+import type { Endpoint, Inbound } from '../transport/types.js';
+import { systemClock, type Clock } from '../util/clock.js';
+import { createCryptoRandom, randomToken, type Random } from '../util/random.js';
+import { nullLogger, type Logger } from '../util/logger.js';
+import type { SipherConfig } from './config.js';
+import { loadOrCreateTlsIdentity } from './tls-identity.js';
+
+/** Dependencies injected into the server (tests pass their own). */
+export interface SipServerDeps {
+  logger?: Logger;
+  clock?: Clock;
+  random?: Random;
+  /** An already-open store (tests); otherwise opened from the config. */
+  store?: Store;
+}
+
+/** Extensions this server supports in Require (RFC 3261 §8.2.2.3). */
+const SUPPORTED = new Set(['path', 'outbound']);
+
+/** A running (or startable) Sipher SIP server. */
+export class SipServer {
+  readonly config: SipherConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly random: Random;
+  private store: Store | undefined;
+  private transport: TransportManager | undefined;
+  private transactions: TransactionLayer | undefined;
+  private location: LocationService | undefined;
+  private registrar: Registrar | undefined;
+  private proxy: Proxy | undefined;
+  private endpoints: Endpoint[] = [];
+  private localHosts = new Set<string>();
+  private localPorts = new Set<number>();
+  private readonly ownsStore: boolean;
+  /** Requests answered by the server core itself (505, 420, …). */
+  readonly counters = { versionNotSupported: 0, badExtension: 0, requests: 0 };
+
+  constructor(config: SipherConfig, deps: SipServerDeps = {}) {
+    this.config = config;
+    this.logger = deps.logger ?? nullLogger;
+    this.clock = deps.clock ?? systemClock;
+    this.random = deps.random ?? createCryptoRandom();
+    this.store = deps.store;
+    this.ownsStore = !deps.store;
+  }
+
+  /** Opens the store, loads bindings, and listens. Resolves with the bound endpoints. */
+  async start(): Promise<Endpoint[]> {
+    const c = this.config;
+    this.store ??= await openStore(c.store === 'sqlite' ? '' : c.store, c.dataDir);
+    const store = this.store;
+    const domains = [c.domain];
+    this.location = new LocationService({ store, clock: this.clock, logger: this.logger });
+    await this.location.start();
+
+    const authenticator = c.auth.enabled
+      ? new DigestAuthenticator({
+          realm: c.domain,
+          algorithms: c.auth.algorithms,
+          nonces: new NonceManager({ clock: this.clock, random: this.random, lifetimeMs: c.auth.nonceLifetime * 1000 }),
+          lookup: async (username, realm) => {
+            const u = await store.getUser(realm, username);
+            return u ? { ha1Md5: u.ha1Md5, ha1Sha256: u.ha1Sha256 } : undefined;
+          },
+        })
+      : undefined;
+
+    const needsTls = c.listen.some((l) => l.protocol === 'tls' || l.protocol === 'wss');
+    const tls = needsTls
+      ? await loadOrCreateTlsIdentity(c.dataDir, [c.domain, 'localhost'], c.tls.certFile ? { certFile: c.tls.certFile, keyFile: c.tls.keyFile } : undefined)
+      : undefined;
+
+    this.transport = new TransportManager({
+      logger: this.logger,
+      limits: { maxMessageSize: c.limits.maxMessageSize, maxHeaders: 256, maxHeadSize: 32_768 },
+      onMessage: (inbound) => this.transactions?.receive(inbound),
+      tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
+    });
+    this.transactions = new TransactionLayer({
+      transport: this.transport,
+      clock: this.clock,
+      random: this.random,
+      logger: this.logger,
+      timers: { t1: c.timers.t1Ms, t2: c.timers.t2Ms, t4: c.timers.t4Ms, timerC: c.timers.timerCMs },
+      onRequest: (req, tx, inbound) => this.onRequest(req, tx, inbound),
+      onStrayResponse: (resp, inbound) => this.onStrayResponse(resp, inbound),
+    });
+
+    const routes = new Map<string, StaticRoute>();
+    for (const [domain, hop] of Object.entries(c.routes)) {
+      const r = parseStaticRoute(hop);
+      if (!r) throw new ConfigError(`routes.${domain}: invalid next hop "${hop}"`);
+      routes.set(domain.toLowerCase(), r);
+    }
+    const isLocal = (host: string, port: number | undefined): boolean => this.isLocal(host, port);
+    this.registrar = new Registrar({
+      domains, location: this.location, store, clock: this.clock, authenticator, logger: this.logger,
+      minExpires: c.registrar.minExpires, maxExpires: c.registrar.maxExpires, defaultExpires: c.registrar.defaultExpires,
+      maxContacts: c.registrar.maxContacts, flowTimer: c.registrar.flowTimer,
+    });
+    this.proxy = new Proxy({
+      domains, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
+      logger: this.logger, isLocal, routes,
+      resolve: async (host) => (await lookup(host)).address,
+      authenticator: c.auth.proxy ? authenticator : undefined,
+      timerC: c.timers.timerCMs,
+      userExists: async (aor) => {
+        const m = /^sip:(.*)@(.*)$/.exec(aor);
+        return m ? (await store.getUser(m[2]!, m[1]!)) !== undefined : false;
+      },
+      authoritativeUsers: c.auth.enabled,
+    });
+
+    this.endpoints = await this.transport.listen(c.listen);
+    this.localPorts = new Set(this.endpoints.map((e) => e.port));
+    this.localHosts = new Set([c.domain, 'localhost', ...this.endpoints.map((e) => e.address)]);
+    if (this.endpoints.some((e) => e.address === '0.0.0.0' || e.address === '::')) {
+      for (const list of Object.values(networkInterfaces())) for (const i of list ?? []) this.localHosts.add(i.address);
+    }
+    return this.endpoints;
+  }
+
+  /** The endpoints listened on. */
+  get listening(): readonly Endpoint[] {
+    return this.endpoints;
+  }
+
+  /** Counters of every component, for metrics and tests. */
+  stats(): Record<string, unknown> {
+    return {
+      server: { ...this.counters },
+      transport: this.transport?.stats(),
+      transactions: this.transactions?.stats(),
+      registrar: this.registrar ? { ...this.registrar.counters } : undefined,
+      proxy: this.proxy ? { ...this.proxy.counters, activeContexts: this.proxy.activeContexts } : undefined,
+      location: this.location ? { aors: this.location.size, bindings: this.location.bindingCount, ...this.location.counters } : undefined,
+    };
+  }
+
+  /** Stops listening, ends transactions and flushes the store. */
+  async stop(): Promise<void> {
+    await this.transport?.close();
+    this.transactions?.close();
+    await this.location?.stop();
+    if (this.ownsStore) await this.store?.close();
+  }
+
+  private isLocal(host: string, port: number | undefined): boolean {
+    const h = normalizeHost(host.startsWith('[') ? host.slice(1, -1) : host);
+    if (!this.localHosts.has(h)) return false;
+    return port === undefined ? this.localPorts.has(5060) || this.localPorts.size > 0 : this.localPorts.has(port);
+  }
+
+  private onRequest(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
+    this.counters.requests++;
+    // RFC 3261 §8.2.2 / §21.5.20: only SIP/2.0 is spoken here.
+    if (req.version !== 'SIP/2.0') {
+      this.counters.versionNotSupported++;
+      tx?.respond(createResponse(req, 505, undefined, this.toTag()));
+      return;
+    }
+    const proxy = this.proxy!;
+    if (req.method === 'CANCEL' && tx) {
+      proxy.handleCancel(tx, this.transactions!.findInviteServerTransaction(req));
+      return;
+    }
+    const ruri = req.requestUri();
+    const forUs = ruri.kind === 'sip' && !req.has('route') && proxy.isOurDomain(ruri.host, ruri.port);
+    if (forUs && req.method !== 'ACK' && tx) {
+      // RFC 3261 §8.2.2.3: unknown extensions in Require → 420 with Unsupported.
+      const unknown = req.values('require').filter((x) => !SUPPORTED.has(x.toLowerCase()));
+      if (unknown.length > 0 && (req.method === 'REGISTER' || ruri.user === undefined)) {
+        this.counters.badExtension++;
+        const r = createResponse(req, 420, undefined, this.toTag());
+        r.append('Unsupported', unknown.join(', '));
+        tx.respond(r);
+        return;
+      }
+    }
+    if (req.method === 'REGISTER' && forUs && tx) {
+      const toTag = this.toTag();
+      this.registrar!.handle(req, inbound, toTag).then(
+        (resp) => tx.respond(resp),
+        (e: unknown) => {
+          this.logger.error('registrar failure', { error: e as Error });
+          tx.respond(createResponse(req, 500, undefined, toTag));
+        },
+      );
+      return;
+    }
+    proxy.handleRequest(req, tx, inbound);
+  }
+
+  private onStrayResponse(resp: SipResponse, inbound: Inbound): void {
+    this.proxy?.handleStrayResponse(resp, inbound);
+  }
+
+  private toTag(): string {
+    return randomToken(this.random, 10);
+  }
+}
+
+export { userAor };
