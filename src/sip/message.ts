@@ -258,7 +258,8 @@ export abstract class SipMessage {
     return this.cached('max-forwards', () => {
       const v = this.get('max-forwards');
       if (v === undefined) return undefined;
-      if (!/^[0-9]{1,3}$/.test(v) || Number(v) > 255) throw new SipParseError('Malformed Max-Forwards header');
+      // RFC 3261 §20.22: 1*DIGIT, 0–255 (leading zeros allowed, RFC 4475 wsinv).
+      if (!/^[0-9]{1,10}$/.test(v) || Number(v) > 255) throw new SipParseError('Malformed Max-Forwards header');
       return Number(v);
     });
   }
