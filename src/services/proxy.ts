@@ -181,8 +181,19 @@ export class Proxy {
     const inDialog = req.toTag() !== undefined;
     const hasRoute = req.has('route');
 
+    const cur = req.requestUri();
+    const forDomain = !hasRoute && cur.kind === 'sip' && this.isOurDomain(cur.host, cur.port);
+    if (forDomain && cur.kind === 'sip' && cur.user === undefined) {
+      // A request for the server itself (RFC 3261 §11.2 OPTIONS); nothing to forward.
+      if (req.method === 'OPTIONS') return this.answerOptions(req, tx);
+      if (req.method === 'ACK') return;
+      return reply(404, 'No User Part');
+    }
+
     // Authentication of initial requests from our own users (RFC 3261 §22.3, 407).
-    if (!inDialog && !hasRoute && this.o.authenticator && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
+    // A request this server itself forwarded (a spiral) was authenticated on its first pass.
+    const fromSelf = this.o.isLocal(inbound.source.address, inbound.source.port);
+    if (!inDialog && !hasRoute && !fromSelf && this.o.authenticator && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
       const from = req.from().uri;
       if (from.kind === 'sip' && this.isOurDomain(from.host, from.port)) {
         const realm = this.o.domains[0]!;
@@ -201,14 +212,7 @@ export class Proxy {
 
     // §16.5: determine targets.
     const targets: { uri: string; routes: string[]; flow: Target | undefined }[] = [];
-    const cur = req.requestUri();
-    if (!hasRoute && cur.kind === 'sip' && this.isOurDomain(cur.host, cur.port)) {
-      if (cur.user === undefined) {
-        // A request for the server itself.
-        if (req.method === 'OPTIONS') return this.answerOptions(req, tx);
-        if (req.method === 'ACK') return;
-        return reply(404, 'No User Part');
-      }
+    if (forDomain && cur.kind === 'sip') {
       const aor = this.canonicalAor(cur);
       let bindings = this.o.location.lookup(aor);
       // A user removed while the server runs (CLI on the same store) is unreachable at once.
@@ -251,7 +255,7 @@ export class Proxy {
       this.counters.forwarded++;
       ctx.fork(prepared.request, prepared.target);
     }
-    ctx.finishIfEmpty(hasRoute || !this.isOurDomain(cur.kind === 'sip' ? cur.host : '') ? 404 : 480, 'No Usable Target');
+    ctx.finishIfEmpty(forDomain ? 480 : 404, 'No Usable Target');
   }
 
   /** RFC 3261 §16.4: strict-router fix-up and removal of our own Route entries. */

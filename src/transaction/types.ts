@@ -61,4 +61,28 @@ export interface ServerTransaction {
   onCancel?: ((cancel: SipRequest) => void) | undefined;
   /** Called when the transaction reaches Terminated. */
   onTerminated?: (() => void) | undefined;
+  /**
+   * Timer H fired: no ACK came for a 300-699 response (RFC 3261 §17.2.1, "MUST indicate to
+   * the TU that a transaction failure has occurred"). Added with the transaction layer.
+   */
+  onTimeout?: (() => void) | undefined;
+  /**
+   * The transport could not deliver a response (RFC 3261 §17.2.4; in Accepted the transaction
+   * stays there, RFC 6026 §8.8). Added with the transaction layer.
+   */
+  onTransportError?: ((error: Error) => void) | undefined;
+}
+
+/** Counters of a transaction layer (`TransactionLayer.stats()`). */
+export interface TransactionStats {
+  /** Live client transactions (not yet Terminated). */
+  clientTransactions: number;
+  /** Live server transactions (not yet Terminated). */
+  serverTransactions: number;
+  /** Requests, ACKs and responses re-sent by the machines (Timers A, E, G; absorbed retransmissions answered). */
+  retransmissions: number;
+  /** Timer B, F or H fired. */
+  timeouts: number;
+  /** Sends the transport rejected (RFC 3261 §17.1.4, §17.2.4). */
+  transportErrors: number;
 }

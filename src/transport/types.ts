@@ -28,11 +28,35 @@ export interface Inbound {
    * and RFC 5626 flows are sent back over it.
    */
   connectionId?: string | undefined;
+  /** For TLS and WSS: what the handshake established about the peer (POL-3, RFC 5922). */
+  tls?: TlsPeerInfo | undefined;
+}
+
+/** TLS facts about a connection (TLS, WSS), fixed once the handshake completes. */
+export interface TlsPeerInfo {
+  /** True when the peer presented a certificate that verified against the configured CAs. */
+  authorized: boolean;
+  /** Why verification failed (OpenSSL code such as `SELF_SIGNED_CERT_IN_CHAIN`), if it did. */
+  authorizationError?: string | undefined;
+  /** The peer's certificate, DER, if it presented one. */
+  peerCertificate?: Buffer | undefined;
+  /** The negotiated protocol version (`TLSv1.2`, `TLSv1.3`). */
+  version?: string | undefined;
 }
 
 /** Where to send a message. With `connectionId`, that connection is used if still open. */
 export interface Target extends Endpoint {
   connectionId?: string | undefined;
+  /**
+   * UDP only: the local listener to send from (e.g. the `Inbound.local` of the request being
+   * answered, RFC 3261 §18.2.2). Default: the first listener of the target's address family.
+   */
+  local?: Endpoint | undefined;
+  /**
+   * TLS/WSS only, when a new connection is opened: the name the server certificate must
+   * match (RFC 5922 §7.2) and the SNI sent. Default: the target address (IP SAN).
+   */
+  serverName?: string | undefined;
 }
 
 /** True for transports that retransmit by themselves (RFC 3261 §17: timers differ). */
