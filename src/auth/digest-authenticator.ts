@@ -92,7 +92,7 @@ export function pickCredentials(values: readonly string[], realm: string): strin
 export class DigestAuthenticator {
   /** The realm challenged with. */
   readonly realm: string;
-  /** Offered algorithms, in preference order (SHA-256 first). */
+  /** Offered algorithms, in the configured preference order (default SHA-256 first). */
   readonly algorithms: readonly OfferedDigestAlgorithm[];
   private readonly nonces: NonceManager;
   private readonly lookup: DigestUserLookup;
@@ -102,9 +102,11 @@ export class DigestAuthenticator {
   /** @throws RangeError if `algorithms` is empty. */
   constructor(opts: DigestAuthenticatorOptions) {
     this.realm = opts.realm;
+    // RFC 8760 §2.4: challenges are listed in the server's order of preference — SHA-256
+    // before MD5 by default. An operator whose devices only read the first challenge (e.g.
+    // SIPp 3.6, some old phones) may put MD5 first.
     const wanted = opts.algorithms ?? PREFERENCE;
-    // RFC 8760 §2.4: challenges in order of preference, SHA-256 before MD5.
-    this.algorithms = PREFERENCE.filter((a) => wanted.includes(a));
+    this.algorithms = wanted.filter((a, i) => PREFERENCE.includes(a) && wanted.indexOf(a) === i);
     if (this.algorithms.length === 0) throw new RangeError('at least one digest algorithm is required');
     this.nonces = opts.nonces;
     this.lookup = opts.lookup;

@@ -27,6 +27,8 @@ export interface SipherConfig {
   domain: string;
   /** Sockets to listen on, `proto:address:port`. Default UDP+TCP 5060, TLS 5061, WS 5062 on 0.0.0.0. */
   listen: ListenSpec[];
+  /** Address written in Via/Record-Route for non-loopback peers when listening on 0.0.0.0/::. Default: first interface address. */
+  advertisedAddress: string;
   /** `sqlite` (file in dataDir) or a `postgres://` URL. */
   store: string;
   auth: {
@@ -59,6 +61,7 @@ export function defaultConfig(): SipherConfig {
       { protocol: 'tls', address: '0.0.0.0', port: 5061 },
       { protocol: 'ws', address: '0.0.0.0', port: 5062 },
     ],
+    advertisedAddress: '',
     store: 'sqlite',
     auth: { enabled: true, algorithms: ['SHA-256', 'MD5'], nonceLifetime: 300, proxy: true },
     registrar: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, maxContacts: 10, flowTimer: 120 },
@@ -221,6 +224,7 @@ export function loadConfig(opts: { file?: string | undefined; env?: NodeJS.Proce
 function validate(c: SipherConfig): void {
   c.domain = c.domain.toLowerCase();
   if (!/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/.test(c.domain)) throw new ConfigError(`invalid domain "${c.domain}"`);
+  if (c.advertisedAddress && !isIP(c.advertisedAddress)) throw new ConfigError(`advertisedAddress must be an IP address`);
   if (c.store !== 'sqlite' && !/^postgres(ql)?:\/\//.test(c.store)) throw new ConfigError(`store must be "sqlite" or a postgres:// URL`);
   if (!['debug', 'info', 'warn', 'error'].includes(c.log.level)) throw new ConfigError(`log.level must be one of debug, info, warn, error`);
   if (c.auth.algorithms.length === 0 || c.auth.algorithms.some((a) => a !== 'SHA-256' && a !== 'MD5')) throw new ConfigError('auth.algorithms must list SHA-256 and/or MD5');

@@ -28,6 +28,7 @@ import { createCryptoRandom, randomToken, type Random } from '../util/random.js'
 import { nullLogger, type Logger } from '../util/logger.js';
 import type { SipherConfig } from './config.js';
 import { loadOrCreateTlsIdentity } from './tls-identity.js';
+import { localEndpointFor } from './advertised-address.js';
 
 /** Dependencies injected into the server (tests pass their own). */
 export interface SipServerDeps {
@@ -125,7 +126,7 @@ export class SipServer {
     });
     this.proxy = new Proxy({
       domains, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
-      logger: this.logger, isLocal, routes,
+      logger: this.logger, random: this.random, isLocal, routes, localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
       resolve: async (host) => (await lookup(host)).address,
       authenticator: c.auth.proxy ? authenticator : undefined,
       timerC: c.timers.timerCMs,

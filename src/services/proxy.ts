@@ -15,8 +15,9 @@ import { createResponse } from '../sip/response-builder.js';
 import { aorOf, normalizeHost, parseUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/types.js';
-import { hostOf, type Inbound, type Target, type TransportLayer, type TransportProtocol } from '../transport/types.js';
+import { hostOf, type Endpoint, type Inbound, type Target, type TransportLayer, type TransportProtocol } from '../transport/types.js';
 import type { Clock } from '../util/clock.js';
+import { randomToken, type Random } from '../util/random.js';
 import { nullLogger, type Logger } from '../util/logger.js';
 import type { LocationService } from './location-service.js';
 import { isLoop, loopHash } from './loop-detection.js';
@@ -42,6 +43,10 @@ export interface ProxyOptions {
   isLocal: (host: string, port: number | undefined) => boolean;
   /** Static routing table: domain → next hop (SIP-6 static part). */
   routes?: ReadonlyMap<string, StaticRoute>;
+  /** The local endpoint (address as peers should see it) used to reach a target. */
+  localEndpointFor: (target: Target) => Endpoint | undefined;
+  /** Source of To tags for locally generated responses. */
+  random: Random;
   /** Resolves host names (RFC 3263 A/AAAA step). */
   resolve: HostResolver;
   /** Authenticates initial requests from users of served domains (407); `undefined` disables. */
@@ -112,7 +117,7 @@ export class Proxy {
       this.o.logger.error('proxy failure', { error: e as Error, method: req.method });
       if (tx && tx.state !== 'terminated') {
         const status = e instanceof SipParseError ? 400 : 500;
-        tx.respond(createResponse(req, status, e instanceof SipParseError ? e.message : undefined));
+        tx.respond(createResponse(req, status, e instanceof SipParseError ? e.message : undefined, this.toTag()));
       }
     });
   }
@@ -121,13 +126,13 @@ export class Proxy {
   handleCancel(cancelTx: ServerTransaction, inviteTx: ServerTransaction | undefined): void {
     // §16.10: the CANCEL is answered 200 at once; the INVITE context cancels its branches.
     if (!inviteTx) {
-      cancelTx.respond(createResponse(cancelTx.request, 481));
+      cancelTx.respond(createResponse(cancelTx.request, 481, undefined, this.toTag()));
       return;
     }
-    cancelTx.respond(createResponse(cancelTx.request, 200));
+    cancelTx.respond(createResponse(cancelTx.request, 200, undefined, this.toTag()));
     const ctx = this.contexts.get(inviteTx);
     if (ctx) ctx.cancel();
-    else if (inviteTx.state === 'proceeding' || inviteTx.state === 'trying') inviteTx.respond(createResponse(inviteTx.request, 487));
+    else if (inviteTx.state === 'proceeding' || inviteTx.state === 'trying') inviteTx.respond(createResponse(inviteTx.request, 487, undefined, this.toTag()));
   }
 
   /**
@@ -147,8 +152,9 @@ export class Proxy {
   }
 
   private async route(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): Promise<void> {
+    const toTag = this.toTag();
     const reply = (status: number, reason?: string): void => {
-      if (tx) tx.respond(createResponse(req, status, reason));
+      if (tx) tx.respond(createResponse(req, status, reason, toTag));
     };
     const ruri = req.requestUri();
     // RFC 3261 §16.3 item 2: URI scheme.
@@ -163,7 +169,7 @@ export class Proxy {
     const unsupported = req.values('proxy-require').filter((x) => !SUPPORTED_PROXY_EXTENSIONS.has(x.toLowerCase()));
     if (unsupported.length > 0 && req.method !== 'ACK' && req.method !== 'CANCEL') {
       if (tx) {
-        const r = createResponse(req, 420);
+        const r = createResponse(req, 420, undefined, toTag);
         r.append('Unsupported', unsupported.join(', '));
         tx.respond(r);
       }
@@ -201,7 +207,7 @@ export class Proxy {
         if (!result.ok) {
           this.counters.challenged++;
           if (result.reason === 'malformed') return reply(400, 'Malformed Proxy-Authorization');
-          const r = createResponse(req, 407);
+          const r = createResponse(req, 407, undefined, toTag);
           for (const c of this.o.authenticator.challenge(result.reason === 'stale')) r.append('Proxy-Authenticate', c);
           tx.respond(r);
           return;
@@ -239,6 +245,7 @@ export class Proxy {
       clock: this.o.clock,
       timerC: this.o.timerC,
       counters: this.counters,
+      toTag,
       onDone: () => this.contexts.delete(tx),
     });
     this.contexts.set(tx, ctx);
@@ -304,7 +311,7 @@ export class Proxy {
       if (!dest) return undefined;
       target = await toTarget(dest, this.o.resolve);
     }
-    const local = this.o.transport.localEndpoint(target.protocol, target.address.includes(':') ? 6 : 4);
+    const local = this.o.localEndpointFor(target);
     if (!local) return undefined;
     // Step 4: Record-Route (double when the transport changes, RFC 5658).
     if (initial && this.o.recordRoute && !NO_RECORD_ROUTE.has(req.method)) {
@@ -316,6 +323,11 @@ export class Proxy {
     const branch = `${this.o.transactions.newBranch()}-${hash}`;
     out.prepend('Via', `SIP/2.0/${local.protocol.toUpperCase()} ${hostOf(local.address)}:${local.port};branch=${branch}`);
     return { request: out, target };
+  }
+
+  /** A fresh To tag for responses this proxy generates itself (RFC 3261 §8.2.6.2). */
+  private toTag(): string {
+    return randomToken(this.o.random, 10);
   }
 
   private destinationFor(uri: Uri): StaticRoute | undefined {
@@ -341,7 +353,7 @@ export class Proxy {
   private answerOptions(req: SipRequest, tx: ServerTransaction | undefined): void {
     if (!tx) return;
     // RFC 3261 §11.2: OPTIONS to the server is answered with its capabilities.
-    const r = createResponse(req, 200);
+    const r = createResponse(req, 200, undefined, this.toTag());
     r.append('Allow', 'INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, MESSAGE, INFO, UPDATE, PRACK, SUBSCRIBE, NOTIFY, REFER');
     r.append('Accept', 'application/sdp');
     r.append('Supported', 'path, outbound');
@@ -359,14 +371,15 @@ function formatNameAddrUri(u: Uri): string {
 }
 
 /**
- * The flow to reach a binding (RFC 5626 §5.3, and connection reuse for TCP/TLS/WS
- * registrations): the connection or address the REGISTER came from. Plain UDP
- * registrations without reg-id are reached at their Contact instead.
+ * The flow to reach a binding (RFC 5626 §5.3): the connection or address the REGISTER came
+ * from, for outbound registrations (reg-id) and WebSocket clients (whose Contact host is not
+ * reachable, RFC 7118 §5). Other bindings are reached at their Contact URI (RFC 3261 §16.6);
+ * the transport still reuses an open connection to the same address and port.
  */
 function flowOf(b: BindingRecord): Target | undefined {
   const src = parseEndpointKey(b.source);
   if (!src) return undefined;
-  if (src.protocol !== 'udp' || b.regId !== undefined) return src;
+  if (b.regId !== undefined || src.protocol === 'ws' || src.protocol === 'wss') return src;
   return undefined;
 }
 

@@ -35,6 +35,8 @@ export interface ResponseContextOptions {
   clock: Clock;
   /** Timer C in ms (> 3 minutes, RFC 3261 §16.6 step 11). */
   timerC: number;
+  /** To tag of responses the proxy generates itself for this request (487, 500, 408, …). */
+  toTag: string;
   /** Called once the context is finished (final response sent and all branches ended). */
   onDone?: () => void;
   /** Counters shared by the proxy. */
@@ -76,7 +78,7 @@ export class ResponseContext {
 
   /** No target could be tried: answer with `status` (e.g. 404) unless something was forwarded. */
   finishIfEmpty(status: number, reason?: string): void {
-    if (this.branches.length === 0 && !this.finalSent) this.sendFinal(createResponse(this.o.server.request, status, reason));
+    if (this.branches.length === 0 && !this.finalSent) this.sendFinal(createResponse(this.o.server.request, status, reason, this.o.toTag));
   }
 
   /**
@@ -86,7 +88,7 @@ export class ResponseContext {
   cancel(): void {
     this.cancelled = true;
     for (const b of this.branches) this.cancelBranch(b);
-    if (this.branches.length === 0 && !this.finalSent) this.sendFinal(createResponse(this.o.server.request, 487));
+    if (this.branches.length === 0 && !this.finalSent) this.sendFinal(createResponse(this.o.server.request, 487, undefined, this.o.toTag));
   }
 
   private armTimerC(b: Branch): void {
@@ -136,7 +138,7 @@ export class ResponseContext {
     if (b.state === 'final') return;
     b.state = 'final';
     b.timerC?.cancel();
-    this.consider(createResponse(b.request, status));
+    this.consider(createResponse(b.request, status, undefined, this.o.toTag));
     this.maybeSendBest(false);
   }
 
@@ -158,7 +160,7 @@ export class ResponseContext {
     const best = this.best;
     if (!best) return;
     // §16.7 step 6: a 503 is not forwarded as such but as 500.
-    this.sendFinal(best.status === 503 ? createResponse(this.o.server.request, 500) : best);
+    this.sendFinal(best.status === 503 ? createResponse(this.o.server.request, 500, undefined, this.o.toTag) : best);
   }
 
   private sendFinal(resp: SipResponse): void {

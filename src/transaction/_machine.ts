@@ -122,7 +122,8 @@ export abstract class Machine<S extends string, E extends string, A extends stri
   private readonly table: Table<S, E, A>;
   private readonly terminal: S;
   private readonly server: boolean;
-  private readonly handles = new Map<string, TimerHandle>();
+  /** Running timers by name; created on first use (a reliable NIST never needs one). */
+  private handles: Map<string, TimerHandle> | undefined;
   private chained: I | Common | undefined;
   private done = false;
 
@@ -176,27 +177,24 @@ export abstract class Machine<S extends string, E extends string, A extends stri
 
   /** (Re)starts timer `name`; a duration ≤ 0 fires it as soon as the current step ends. */
   protected startTimer(name: string, ms: number, input: I | Common): void {
-    const old = this.handles.get(name);
-    if (old !== undefined) {
-      old.cancel();
-      this.handles.delete(name);
-    }
+    this.cancelTimer(name);
     if (ms <= 0) {
       this.chained = input;
       return;
     }
-    this.handles.set(name, this.host.clock.setTimer(ms, () => {
-      this.handles.delete(name);
+    const handles = (this.handles ??= new Map());
+    handles.set(name, this.host.clock.setTimer(ms, () => {
+      handles.delete(name);
       this.guarded(input);
     }));
   }
 
   /** Cancels timer `name` if running. */
   protected cancelTimer(name: string): void {
-    const h = this.handles.get(name);
+    const h = this.handles?.get(name);
     if (h === undefined) return;
     h.cancel();
-    this.handles.delete(name);
+    this.handles!.delete(name);
   }
 
   /** Sends through the host; a rejection becomes this machine's transport-error input. */
@@ -227,8 +225,10 @@ export abstract class Machine<S extends string, E extends string, A extends stri
   private finish(): void {
     this.done = true;
     this.chained = undefined;
-    for (const h of this.handles.values()) h.cancel();
-    this.handles.clear();
+    if (this.handles !== undefined) {
+      for (const h of this.handles.values()) h.cancel();
+      this.handles = undefined;
+    }
     this.host.release(this.id, this.server);
     try {
       this.finished();

@@ -111,7 +111,8 @@ export const IST_TABLE: Table<IstState, IstEvent, IstAction> = {
     // state machine and will be absorbed by the machine without changing its state. These
     // retransmissions are not passed onto the TU."
     invite: STAY,
-    // RFC 6026 §8.7: an ACK matching the transaction in 'Accepted' is passed to the TU.
+    // RFC 6026 Figure 7: an ACK matching the transaction in 'Accepted' is passed to the TU
+    // (only a peer reusing the INVITE's branch sends one; the ACK for 2xx normally has its own).
     ack: stay('ackToTu'),
     '1xx': STAY,
     // RFC 6026 §8.7: "While in the 'Accepted' state, if the TU passes a 2xx response, the server

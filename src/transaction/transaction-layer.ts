@@ -4,7 +4,8 @@
  * nothing once a transaction terminates.
  * @module
  */
-import { SipRequest, type SipMessage, type SipResponse } from '../sip/message.js';
+import type { SipMessage, SipRequest, SipResponse } from '../sip/message.js';
+import { BRANCH_COOKIE } from '../sip/via.js';
 import type { Inbound, Target, TransportLayer } from '../transport/types.js';
 import type { Clock } from '../util/clock.js';
 import { nullLogger, type Logger } from '../util/logger.js';
@@ -15,7 +16,6 @@ import { InviteServerTransaction } from './ist.js';
 import { clientKey, hasCookie, rfc2543Key, serverKey } from './keys.js';
 import { NonInviteClientTransaction } from './nict.js';
 import { NonInviteServerTransaction } from './nist.js';
-import { BRANCH_COOKIE } from '../sip/via.js';
 import { resolveTimers } from './timers.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction, TimerConfig, TransactionStats } from './types.js';
 
@@ -43,10 +43,10 @@ export interface TransactionLayerOptions {
   readonly tryingDelay?: number | undefined;
   /**
    * A new request, with the server transaction created for it. `tx` is `undefined` only for an
-   * ACK that matches no transaction: the ACK for a 2xx (RFC 3261 §17.2.3, RFC 6026 §8.9),
-   * which the TU handles (a proxy forwards it statelessly, a UAS core absorbs it). An ACK
-   * matching an INVITE transaction in Accepted also arrives here, with that transaction
-   * (RFC 6026 §8.7). Retransmissions never do.
+   * ACK that matches no transaction: the ACK for a 2xx, which is not part of the INVITE
+   * transaction (RFC 3261 §17, §13.3.1.4); the TU handles it (a proxy forwards it, a UAS core
+   * consumes it). An ACK matching an INVITE transaction in Accepted also arrives here, with
+   * that transaction (RFC 6026 Figure 7). Retransmissions and the ACK of a 300-699 never do.
    */
   readonly onRequest: (request: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound) => void;
   /**
@@ -201,7 +201,8 @@ export class TransactionLayer {
     const method = request.method;
     const isAck = method === 'ACK';
     // RFC 3261 §17.2.3: an ACK matches the INVITE transaction it acknowledges.
-    let tx = this.servers.get(serverKey(request, isAck ? 'INVITE' : method));
+    const key = serverKey(request, isAck ? 'INVITE' : method);
+    let tx = this.servers.get(key);
     if (tx === undefined && isAck && !hasCookie(request.topVia().params.get('branch'))) tx = this.match2543Ack(request);
     if (tx !== undefined) {
       // A retransmission, or the ACK of this transaction: the machine decides.
@@ -209,12 +210,11 @@ export class TransactionLayer {
       return;
     }
     if (isAck) {
-      // RFC 3261 §17.2.3 / RFC 6026 §8.9: an ACK for a 2xx matches no server transaction and
-      // is passed to the TU (core) directly.
+      // RFC 3261 §17: "If the response was a 2xx, the ACK is not considered part of the
+      // transaction." It matches no server transaction and goes to the TU (core) directly.
       this.deliver(request, undefined, inbound);
       return;
     }
-    const key = serverKey(request, method);
     const created = method === 'INVITE'
       ? new InviteServerTransaction(key, request, inbound, this.host)
       : new NonInviteServerTransaction(key, request, inbound, this.host);

@@ -58,14 +58,21 @@ function answer(challenge: string, a: Answer = {}): string {
 }
 
 describe('DigestAuthenticator.challenge', () => {
-  it('offers SHA-256 first, then MD5, with one shared nonce and qop="auth" (RFC 8760 §2.4)', () => {
-    const { auth } = setup({ algorithms: ['MD5', 'SHA-256'] });
+  it('offers SHA-256 first, then MD5, by default, with one shared nonce and qop="auth" (RFC 8760 §2.4)', () => {
+    const { auth } = setup();
     const [sha, md5, extra] = auth.challenge();
     assert.equal(extra, undefined);
     assert.match(sha!, /^Digest realm="example\.com", nonce="[A-Za-z0-9_-]+", algorithm=SHA-256, qop="auth"$/);
     assert.match(md5!, /algorithm=MD5, qop="auth"$/);
     assert.equal(parseAuthValue(sha!).params.get('nonce'), parseAuthValue(md5!).params.get('nonce'));
     assert.match(auth.challenge(true)[0]!, /, stale=true, /);
+  });
+
+  it('follows the configured preference order (MD5 first for first-challenge-only clients)', () => {
+    const { auth } = setup({ algorithms: ['MD5', 'SHA-256'] });
+    const [first, second] = auth.challenge();
+    assert.match(first!, /algorithm=MD5/);
+    assert.match(second!, /algorithm=SHA-256/);
   });
 
   it('offers only the configured algorithms', () => {

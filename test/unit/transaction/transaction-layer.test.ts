@@ -71,7 +71,7 @@ describe('transaction layer', () => {
     assert.deepEqual(h.stray, [r]);
   });
 
-  it('an ACK matching no transaction is passed to the TU with tx undefined (RFC 3261 §17.2.3, RFC 6026 §8.9)', () => {
+  it('an ACK matching no transaction is passed to the TU with tx undefined (RFC 3261 §17: the ACK for a 2xx is not part of the transaction)', () => {
     const h = harness();
     h.layer.receive(inbound(request('ACK', { branch: 'z9hG4bKlonely', toTag: 'x' })));
     assert.equal(h.delivered.length, 1);
