@@ -139,27 +139,10 @@ async function generateSelfSigned(hostnames: string[], opts: TlsIdentityOptions)
 }
 
 /**
- * Imports `@peculiar/x509`. Its DI container (tsyringe) requires the Reflect metadata API at
- * import time; `reflect-metadata` is not a dependency, so a minimal WeakMap-backed stand-in
- * for the three functions tsyringe calls is installed first, only if none is present.
+ * Imports `@peculiar/x509`. Its DI container (tsyringe) needs the Reflect metadata API at
+ * import time, which the `reflect-metadata` polyfill provides.
  */
 async function loadX509(): Promise<typeof import('@peculiar/x509')> {
-  const R = Reflect as unknown as Record<string, unknown>;
-  if (typeof R.getMetadata !== 'function') {
-    const store = new WeakMap<object, Map<unknown, unknown>>();
-    R.defineMetadata = (k: unknown, v: unknown, t: object): void => {
-      let m = store.get(t);
-      if (!m) store.set(t, (m = new Map()));
-      m.set(k, v);
-    };
-    R.getOwnMetadata = (k: unknown, t: object): unknown => store.get(t)?.get(k);
-    R.getMetadata = (k: unknown, t: object): unknown => {
-      for (let o: object | null = t; o; o = Object.getPrototypeOf(o) as object | null) {
-        const m = store.get(o);
-        if (m?.has(k)) return m.get(k);
-      }
-      return undefined;
-    };
-  }
+  await import('reflect-metadata');
   return import('@peculiar/x509');
 }
