@@ -98,7 +98,7 @@ export class LocationService {
     for (const c of changes) {
       if (c.kind === 'upsert') this.insert(c.binding);
       else if (c.kind === 'remove') this.removeOne(c.aor, c.contact);
-      else this.table.delete(c.aor);
+      else if (c.kind === 'removeAll') this.table.delete(c.aor);
     }
     return new Promise((resolve, reject) => {
       if (!this.pending) {
@@ -140,7 +140,7 @@ export class LocationService {
   }
 
   private async reload(changes: readonly BindingChange[]): Promise<void> {
-    const aors = new Set(changes.map((c) => (c.kind === 'upsert' ? c.binding.aor : c.aor)));
+    const aors = new Set(changes.map((c) => (c.kind === 'upsert' ? c.binding.aor : c.kind === 'device' ? c.device.aor : c.aor)));
     for (const aor of aors) {
       this.table.delete(aor);
       for (const b of await this.store.getBindings(aor)) this.insert(b);

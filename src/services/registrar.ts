@@ -171,8 +171,9 @@ export class Registrar {
       if (outbound && contacts.some((c) => c.params.has('reg-id'))) (req as { outboundOk?: boolean }).outboundOk = true;
     }
 
-    if (changes.length > 0) await this.o.location.apply(changes);
-    await this.touchDevices(changes, now);
+    // Device records ride in the same group commit as the bindings (one transaction).
+    const devices = this.deviceChanges(changes, now);
+    if (changes.length > 0) await this.o.location.apply(devices.length > 0 ? [...changes, ...devices] : changes);
 
     // Step 8: 200 OK listing all current bindings with their remaining expiry.
     const r = createResponse(req, 200, undefined, toTag);
@@ -219,7 +220,9 @@ export class Registrar {
     };
   }
 
-  private async touchDevices(changes: readonly BindingChange[], now: number): Promise<void> {
+  /** Device upserts for new or changed devices; `lastSeen` alone is refreshed at most every `deviceTouchMs`. */
+  private deviceChanges(changes: readonly BindingChange[], now: number): BindingChange[] {
+    const out: BindingChange[] = [];
     for (const c of changes) {
       if (c.kind !== 'upsert') continue;
       const b = c.binding;
@@ -229,8 +232,9 @@ export class Registrar {
       const d: DeviceRecord = { id, aor: b.aor, userAgent: b.userAgent, contact: b.contact, source: b.source, firstSeen: known?.firstSeen ?? now, lastSeen: now };
       if (this.devices.size > 100_000) this.devices.clear();
       this.devices.set(id, d);
-      await this.o.store.upsertDevice(d);
+      out.push({ kind: 'device', device: d });
     }
+    return out;
   }
 
   private reject(req: SipRequest, status: number, reason: string, toTag: string): SipResponse {

@@ -77,7 +77,9 @@ export interface BindingRecord {
 export type BindingChange =
   | { kind: 'upsert'; binding: BindingRecord }
   | { kind: 'remove'; aor: string; contact: string }
-  | { kind: 'removeAll'; aor: string };
+  | { kind: 'removeAll'; aor: string }
+  /** Creates or updates a device in the same transaction (as {@link Store.upsertDevice}). */
+  | { kind: 'device'; device: DeviceRecord };
 
 /** A device: one user agent instance seen registering for a user. An absent `userAgent` is omitted on read. */
 export interface DeviceRecord {

@@ -463,6 +463,16 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         assert.deepEqual(await store.getDevice('urn:uuid:2'), withUa);
       });
 
+      it('writes devices in a binding batch, atomically with the bindings, keeping firstSeen', async () => {
+        const aor = 'sip:alice@example.com';
+        const d = device('urn:uuid:batch', aor);
+        await store.applyBindingChanges([{ kind: 'upsert', binding: binding(aor, 'sip:b1') }, { kind: 'device', device: d }]);
+        assert.deepEqual(await store.getDevice('urn:uuid:batch'), d);
+        const later = { ...d, firstSeen: d.firstSeen + 5000, lastSeen: d.lastSeen + 5000, contact: 'sip:b2' };
+        await store.applyBindingChanges([{ kind: 'device', device: later }]);
+        assert.deepEqual(await store.getDevice('urn:uuid:batch'), { ...later, firstSeen: d.firstSeen });
+      });
+
       it('gets undefined for a missing device', async () => {
         assert.equal(await store.getDevice('urn:uuid:none'), undefined);
       });

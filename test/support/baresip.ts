@@ -132,6 +132,11 @@ export interface Baresip {
    * rejects after `timeoutMs`, when `failOn` matches first, or when the process exits.
    */
   waitFor(re: RegExp, timeoutMs: number, opts?: { failOn?: RegExp; from?: number }): Promise<RegExpExecArray>;
+  /**
+   * Resolves with the first traced SIP message satisfying `pred` (see {@link sipMessages});
+   * rejects after `timeoutMs` or when the process exits. `what` names it in the error.
+   */
+  waitForSip(pred: (m: TracedSipMessage) => boolean, timeoutMs: number, what: string): Promise<TracedSipMessage>;
   /** The current length of the output, to wait only for what comes after it. */
   mark(): number;
   /** Sends one stdio command line, e.g. `/dial sip:bob@example.test` (a leading `/` is added if missing). */
@@ -349,6 +354,31 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
       check();
     });
 
+  const waitForSip = (pred: (m: TracedSipMessage) => boolean, timeoutMs: number, what: string): Promise<TracedSipMessage> =>
+    new Promise((resolve, reject) => {
+      const check = (): void => {
+        const m = parseSipTrace(text).find(pred);
+        if (m) {
+          done();
+          resolve(m);
+        } else if (exited) {
+          done();
+          reject(new Error(`${opts.name}: baresip exited while waiting for ${what}\n--- ${opts.name} output (tail) ---\n${tail(25)}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        const seen = parseSipTrace(text).map((x) => `${x.from} -> ${x.to}: ${x.startLine}`).join('\n');
+        reject(new Error(`${opts.name}: timed out after ${timeoutMs} ms waiting for ${what}; SIP seen:\n${seen}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        listeners.delete(check);
+      };
+      listeners.add(check);
+      check();
+    });
+
   const command = (cmd: string): void => {
     if (exited || !proc.stdin?.writable) throw new Error(`${opts.name}: baresip is not running; cannot send ${JSON.stringify(cmd)}`);
     proc.stdin.write(`${cmd.startsWith('/') ? cmd : `/${cmd}`}\n`);
@@ -378,6 +408,7 @@ export async function startBaresip(opts: BaresipOptions): Promise<Baresip> {
     log: () => text,
     tail,
     waitFor,
+    waitForSip,
     mark: () => text.length,
     command,
     sipMessages: () => parseSipTrace(text),

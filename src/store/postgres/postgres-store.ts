@@ -181,6 +181,9 @@ export class PostgresStore implements Store {
           case 'removeAll':
             await c.query(stmt(SQL.deleteBindingsOfAor, [ch.aor]));
             break;
+          case 'device':
+            await c.query(stmt(SQL.upsertDevice, deviceParams(ch.device)));
+            break;
         }
       }
     });
@@ -200,15 +203,7 @@ export class PostgresStore implements Store {
   }
 
   async upsertDevice(d: DeviceRecord): Promise<void> {
-    await this.#query('upsertDevice', SQL.upsertDevice, [
-      d.id,
-      d.aor,
-      d.userAgent ?? null,
-      d.contact,
-      d.source,
-      d.firstSeen,
-      d.lastSeen,
-    ]);
+    await this.#query('upsertDevice', SQL.upsertDevice, deviceParams(d));
   }
 
   async listDevices(aor?: string): Promise<DeviceRecord[]> {
@@ -396,4 +391,9 @@ function wrap(err: unknown, message: string): SipherError {
   const text = typeof e?.message === 'string' && e.message ? e.message : typeof e?.code === 'string' ? e.code : '';
   const detail = text ? `: ${text}` : '';
   return new StoreError(`${message}${detail}`, err);
+}
+
+/** Positional parameters of SQL.upsertDevice. */
+function deviceParams(d: DeviceRecord): unknown[] {
+  return [d.id, d.aor, d.userAgent ?? null, d.contact, d.source, d.firstSeen, d.lastSeen];
 }

@@ -210,6 +210,11 @@ export class SqliteStore implements Store {
               case 'removeAll':
                 st.deleteBindingsOfAor.run(c.aor);
                 break;
+              case 'device': {
+                const d = c.device;
+                st.upsertDevice.run(d.id, d.aor, d.userAgent ?? null, d.contact, d.source, d.firstSeen, d.lastSeen);
+                break;
+              }
             }
           }
         })
