@@ -14,6 +14,7 @@ import { createResponse } from '../sip/response-builder.js';
 import { normalizeHost } from '../sip/uri.js';
 import { LocationService } from '../services/location-service.js';
 import { parseStaticRoute, type StaticRoute } from '../services/next-hop.js';
+import { LocalDomain } from '../services/local-domain.js';
 import { Proxy } from '../services/proxy.js';
 import { Registrar } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
@@ -54,6 +55,7 @@ export class SipServer {
   private location: LocationService | undefined;
   private registrar: Registrar | undefined;
   private proxy: Proxy | undefined;
+  private local: LocalDomain | undefined;
   private endpoints: Endpoint[] = [];
   private localHosts = new Set<string>();
   private localPorts = new Set<number>();
@@ -118,15 +120,16 @@ export class SipServer {
       if (!r) throw new ConfigError(`routes.${domain}: invalid next hop "${hop}"`);
       routes.set(domain.toLowerCase(), r);
     }
-    const isLocal = (host: string, port: number | undefined): boolean => this.isLocal(host, port);
+    const local = new LocalDomain(domains, (host, port) => this.isLocal(host, port));
+    this.local = local;
     this.registrar = new Registrar({
-      domains, location: this.location, store, clock: this.clock, authenticator, logger: this.logger,
+      local, location: this.location, store, clock: this.clock, authenticator, logger: this.logger,
       minExpires: c.registrar.minExpires, maxExpires: c.registrar.maxExpires, defaultExpires: c.registrar.defaultExpires,
       maxContacts: c.registrar.maxContacts, flowTimer: c.registrar.flowTimer,
     });
     this.proxy = new Proxy({
-      domains, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
-      logger: this.logger, random: this.random, isLocal, routes, localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
+      local, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
+      logger: this.logger, random: this.random, routes, localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
       resolve: async (host) => (await lookup(host)).address,
       authenticator: c.auth.proxy ? authenticator : undefined,
       timerC: c.timers.timerCMs,
@@ -190,8 +193,12 @@ export class SipServer {
       proxy.handleCancel(tx, this.transactions!.findInviteServerTransaction(req));
       return;
     }
+    // RFC 3261 §16.4: our own Route entries go first, so a REGISTER sent through this server
+    // as outbound proxy reaches the registrar.
+    const local = this.local!;
+    local.stripOwnRoutes(req);
     const ruri = req.requestUri();
-    const forUs = ruri.kind === 'sip' && !req.has('route') && proxy.isOurDomain(ruri.host, ruri.port);
+    const forUs = ruri.kind === 'sip' && !req.has('route') && local.serves(ruri.host, ruri.port);
     if (forUs && req.method !== 'ACK' && tx) {
       // RFC 3261 §8.2.2.3: unknown extensions in Require → 420 with Unsupported.
       const unknown = req.values('require').filter((x) => !SUPPORTED.has(x.toLowerCase()));

@@ -10,15 +10,15 @@ import { createHash } from 'node:crypto';
 import { pickCredentials, type DigestAuthenticator } from '../auth/digest-authenticator.js';
 import { SipParseError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../sip/message.js';
-import { formatNameAddr } from '../sip/name-addr.js';
 import { createResponse } from '../sip/response-builder.js';
-import { aorOf, normalizeHost, parseUri, type Uri } from '../sip/uri.js';
+import { normalizeHost, parseUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/store.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import { hostOf, type Endpoint, type Inbound, type Target, type TransportLayer, type TransportProtocol } from '../transport/types.js';
 import type { Clock } from '../util/clock.js';
 import { randomToken, type Random } from '../util/random.js';
 import { nullLogger, type Logger } from '../util/logger.js';
+import type { LocalDomain } from './local-domain.js';
 import type { LocationService } from './location-service.js';
 import { isLoop, loopHash } from './loop-detection.js';
 import { parseEndpointKey, toTarget, uriDestination, type HostResolver, type StaticRoute } from './next-hop.js';
@@ -32,15 +32,13 @@ const NO_RECORD_ROUTE = new Set(['REGISTER', 'CANCEL', 'ACK', 'OPTIONS', 'PUBLIS
 
 /** Options of {@link Proxy}. */
 export interface ProxyOptions {
-  /** Served domains; the first is canonical (AORs of local addresses map to it). */
-  domains: readonly string[];
+  /** Served domains and local addresses. */
+  local: LocalDomain;
   location: LocationService;
   transactions: TransactionPort;
   transport: TransportLayer;
   clock: Clock;
   logger?: Logger;
-  /** True if host:port designates this server (its addresses and names). */
-  isLocal: (host: string, port: number | undefined) => boolean;
   /** Static routing table: domain → next hop (SIP-6 static part). */
   routes?: ReadonlyMap<string, StaticRoute>;
   /** The local endpoint (address as peers should see it) used to reach a target. */
@@ -94,19 +92,6 @@ export class Proxy {
     return this.contexts.size;
   }
 
-  /** True if a host is one of the served domains or a local address. */
-  isOurDomain(host: string, port?: number): boolean {
-    return this.o.domains.includes(normalizeHost(host)) || this.o.isLocal(host, port);
-  }
-
-  /** The AOR a URI names here: local addresses are aliases of the first domain. */
-  canonicalAor(uri: Uri): string {
-    if (uri.kind === 'sip' && !this.o.domains.includes(normalizeHost(uri.host)) && this.o.isLocal(uri.host, uri.port)) {
-      return aorOf({ ...uri, host: this.o.domains[0]! });
-    }
-    return aorOf(uri);
-  }
-
   /**
    * Handles a request for the proxy. `tx` is the server transaction (undefined for an ACK
    * matching none, i.e. an ACK for a 2xx, forwarded statelessly).
@@ -141,7 +126,7 @@ export class Proxy {
    */
   handleStrayResponse(resp: SipResponse, _inbound: Inbound): void {
     const vias = resp.vias();
-    if (vias.length < 2 || !this.o.isLocal(vias[0]!.host, vias[0]!.port)) return;
+    if (vias.length < 2 || !this.o.local.isLocal(vias[0]!.host, vias[0]!.port)) return;
     this.counters.strayResponses++;
     const out = resp;
     out.removeFirstValue('via');
@@ -177,18 +162,18 @@ export class Proxy {
     }
     // §16.3 item 4: loop detection.
     const hash = loopHash(req);
-    if (req.method !== 'ACK' && isLoop(req, hash, this.o.isLocal)) {
+    if (req.method !== 'ACK' && isLoop(req, hash, this.o.local.isLocal)) {
       this.counters.loops++;
       return reply(482);
     }
 
     // §16.4: route information preprocessing.
-    this.preprocessRoute(req);
+    this.o.local.stripOwnRoutes(req);
     const inDialog = req.toTag() !== undefined;
     const hasRoute = req.has('route');
 
     const cur = req.requestUri();
-    const forDomain = !hasRoute && cur.kind === 'sip' && this.isOurDomain(cur.host, cur.port);
+    const forDomain = !hasRoute && cur.kind === 'sip' && this.o.local.serves(cur.host, cur.port);
     if (forDomain && cur.kind === 'sip' && cur.user === undefined) {
       // A request for the server itself (RFC 3261 §11.2 OPTIONS); nothing to forward.
       if (req.method === 'OPTIONS') return this.answerOptions(req, tx);
@@ -198,11 +183,11 @@ export class Proxy {
 
     // Authentication of initial requests from our own users (RFC 3261 §22.3, 407).
     // A request this server itself forwarded (a spiral) was authenticated on its first pass.
-    const fromSelf = this.o.isLocal(inbound.source.address, inbound.source.port);
+    const fromSelf = this.o.local.isLocal(inbound.source.address, inbound.source.port);
     if (!inDialog && !hasRoute && !fromSelf && this.o.authenticator && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
       const from = req.from().uri;
-      if (from.kind === 'sip' && this.isOurDomain(from.host, from.port)) {
-        const realm = this.o.domains[0]!;
+      if (from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
+        const realm = this.o.local.domains[0]!;
         const result = await this.o.authenticator.verify(pickCredentials(req.getAll('proxy-authorization'), realm), req.method, realm);
         if (!result.ok) {
           this.counters.challenged++;
@@ -212,14 +197,14 @@ export class Proxy {
           tx.respond(r);
           return;
         }
-        if (this.canonicalAor(from) !== `sip:${result.username}@${realm}`) return reply(403, 'From Does Not Match Credentials');
+        if (this.o.local.canonicalAor(from) !== `sip:${result.username}@${realm}`) return reply(403, 'From Does Not Match Credentials');
       }
     }
 
     // §16.5: determine targets.
     const targets: { uri: string; routes: string[]; flow: Target | undefined }[] = [];
     if (forDomain && cur.kind === 'sip') {
-      const aor = this.canonicalAor(cur);
+      const aor = this.o.local.canonicalAor(cur);
       let bindings = this.o.location.lookup(aor);
       // A user removed while the server runs (CLI on the same store) is unreachable at once.
       if (bindings.length > 0 && this.o.authoritativeUsers && this.o.userExists && !(await this.o.userExists(aor))) {
@@ -263,27 +248,6 @@ export class Proxy {
       ctx.fork(prepared.request, prepared.target);
     }
     ctx.finishIfEmpty(forDomain ? 480 : 404, 'No Usable Target');
-  }
-
-  /** RFC 3261 §16.4: strict-router fix-up and removal of our own Route entries. */
-  private preprocessRoute(req: SipRequest): void {
-    const ruri = req.requestUri();
-    // If the Request-URI is a URI we placed in Record-Route, the previous hop was a strict
-    // router: take the last Route value as the Request-URI.
-    if (ruri.kind === 'sip' && ruri.user === undefined && this.o.isLocal(ruri.host, ruri.port) && req.has('route')) {
-      const routes = req.values('route');
-      const na = req.routes()[routes.length - 1]!;
-      req.setUri(formatNameAddrUri(na.uri));
-      req.remove('route');
-      for (const r of routes.slice(0, -1)) req.append('Route', r);
-    }
-    // The first Route naming us is removed; two in a row for a double Record-Route (RFC 5658).
-    for (let i = 0; i < 2; i++) {
-      const routes = req.routes();
-      const top = routes[0];
-      if (!top || top.uri.kind !== 'sip' || !this.o.isLocal(top.uri.host, top.uri.port)) break;
-      req.removeFirstValue('route');
-    }
   }
 
   /** Builds the forwarded copy for one target (RFC 3261 §16.6 steps 1–8) and its next hop. */
@@ -364,10 +328,6 @@ export class Proxy {
 function rrValue(protocol: TransportProtocol, address: string, port: number): string {
   const tp = protocol === 'udp' ? '' : `;transport=${protocol}`;
   return `<sip:${hostOf(address)}:${port}${tp};lr>`;
-}
-
-function formatNameAddrUri(u: Uri): string {
-  return formatNameAddr({ displayName: undefined, uri: u, params: new Map(), angle: true }).slice(1, -1);
 }
 
 /**

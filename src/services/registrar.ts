@@ -10,17 +10,18 @@ import { SipParseError } from '../errors.js';
 import { createResponse } from '../sip/response-builder.js';
 import { formatNameAddr, type NameAddr } from '../sip/name-addr.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
-import { aorOf, formatUri, normalizeHost, uriKey, parseUri } from '../sip/uri.js';
+import { formatUri, uriKey, parseUri } from '../sip/uri.js';
 import type { BindingChange, BindingRecord, DeviceRecord, Store } from '../store/store.js';
 import { endpointKey, type Inbound } from '../transport/types.js';
 import type { Clock } from '../util/clock.js';
 import { nullLogger, type Logger } from '../util/logger.js';
+import type { LocalDomain } from './local-domain.js';
 import type { LocationService } from './location-service.js';
 
 /** Options of {@link Registrar}; times in seconds. */
 export interface RegistrarOptions {
-  /** Domains this registrar serves (lower-case); the first is the digest realm. */
-  domains: readonly string[];
+  /** Served domains (the first is the digest realm) and local-address aliases. */
+  local: LocalDomain;
   location: LocationService;
   store: Store;
   clock: Clock;
@@ -68,11 +69,6 @@ export class Registrar {
     if (this.o.minExpires > this.o.maxExpires) throw new RangeError('minExpires must not exceed maxExpires');
   }
 
-  /** True if `host` is one of the served domains. */
-  serves(host: string): boolean {
-    return this.o.domains.includes(normalizeHost(host));
-  }
-
   /** Processes one REGISTER and returns the response (RFC 3261 §10.3 steps 1–8). */
   async handle(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
     try {
@@ -91,13 +87,13 @@ export class Registrar {
     const to = req.to();
     if (to.uri.kind !== 'sip') return this.reject(req, 404, 'Not Found', toTag);
     // RFC 3261 §10.3 step 5: the AOR is the To URI, canonicalized.
-    const aor = aorOf(to.uri);
-    if (!this.serves(to.uri.host)) return this.reject(req, 404, 'Domain Not Served', toTag);
+    const aor = this.o.local.canonicalAor(to.uri);
+    if (!this.o.local.serves(to.uri.host, to.uri.port)) return this.reject(req, 404, 'Domain Not Served', toTag);
 
     // Step 2/3: authenticate (RFC 3261 §22, RFC 8760) and authorize the AOR.
     const auth = this.o.authenticator;
     if (auth) {
-      const realm = this.o.domains[0]!;
+      const realm = this.o.local.domains[0]!;
       const cred = pickCredentials(req.getAll('authorization'), realm);
       const result = await auth.verify(cred, req.method, realm);
       if (!result.ok) {
@@ -108,7 +104,7 @@ export class Registrar {
         return r;
       }
       // Step 6: the authenticated user may only register its own AOR.
-      if (`sip:${result.username}@${realm}` !== aor && !this.o.domains.some((d) => `sip:${result.username}@${d}` === aor)) {
+      if (`sip:${result.username}@${realm}` !== aor && !this.o.local.domains.some((d) => `sip:${result.username}@${d}` === aor)) {
         return this.reject(req, 403, 'Not Allowed To Register This AOR', toTag);
       }
     }

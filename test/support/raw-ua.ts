@@ -9,7 +9,7 @@ import { parseDatagram, serialize, SipRequest, SipResponse, type SipMessage, cre
 export class RawUa {
   readonly received: SipMessage[] = [];
   private waiters: { pred: (m: SipMessage) => boolean; resolve: (m: SipMessage) => void }[] = [];
-  private constructor(private readonly sock: Socket, readonly port: number, private readonly server: { address: string; port: number }) {
+  private constructor(private readonly sock: Socket, readonly port: number, private server: { address: string; port: number }) {
     sock.on('message', (buf) => {
       if (buf.length <= 4 && buf.toString().trim() === '') return;
       let m: SipMessage;
@@ -84,6 +84,11 @@ export class RawUa {
     if (opts.body) r.setBody(Buffer.from(opts.body), 'application/sdp');
     this.send(r);
     return r;
+  }
+
+  /** Changes the default destination (the server). */
+  retarget(server: { address: string; port: number }): void {
+    this.server = server;
   }
 
   /** Messages received and not yet consumed. */

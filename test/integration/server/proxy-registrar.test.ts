@@ -45,6 +45,7 @@ describe('server: registrar and proxy over UDP', () => {
   let server: SipServer;
   let store: Store;
   let port: number;
+  let peerServer: RawUa;
   const uas: RawUa[] = [];
   const ua = async (): Promise<RawUa> => {
     const u = await RawUa.open({ address: '127.0.0.1', port });
@@ -60,13 +61,17 @@ describe('server: registrar and proxy over UDP', () => {
       await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, 'pw-' + u), ha1Sha256: computeHa1('SHA-256', u, D, 'pw-' + u), createdAt: now, updatedAt: now });
     }
     const config = loadConfig({ env: {}, overrides: { dataDir: dir, domain: D, listen: ['udp:127.0.0.1:0'] } });
-    config.routes = { 'other.test': '127.0.0.1:1' };
+    // A stand-in for the next-hop server of another domain (static routing table, SIP-6).
+    peerServer = await RawUa.open({ address: '127.0.0.1', port: 9 });
+    config.routes = { 'other.test': `127.0.0.1:${peerServer.port}` };
     server = new SipServer(config, { store });
     const eps = await server.start();
     port = eps[0]!.port;
+    peerServer.retarget({ address: '127.0.0.1', port });
   });
 
   after(async () => {
+    peerServer.close();
     for (const u of uas) u.close();
     await server.stop();
     await store.close();
@@ -227,6 +232,23 @@ describe('server: registrar and proxy over UDP', () => {
     await invite(caller, 'alice', 'loopy', 'loop-1');
     await caller.response(482, 'INVITE');
     assert.ok((server.stats().proxy as { loops: number }).loops >= 1, 'a loop was detected');
+  });
+
+  it('routes requests for another domain to its static next hop', async () => {
+    const alice = await ua();
+    await registerUser(alice, 'alice');
+    const text = req('INVITE', 'sip:dora@other.test', { from: 'alice', to: 'dora', callId: 'route-1', cseq: 1, via: alice.port, contact: alice.port, body: 'v=0\r\n' }).replace(`To: <sip:dora@${D}>`, '<sip:dora@other.test>'.replace(/^/, 'To: '));
+    alice.send(text);
+    const ch = await alice.response(407, 'INVITE');
+    alice.send(req('ACK', 'sip:dora@other.test', { from: 'alice', to: 'dora', callId: 'route-1', cseq: 1, via: alice.port, toTag: ch.toTag(), cseqMethod: 'ACK', branch: ch.topVia().params.get('branch')! }));
+    const { parseDatagram } = await import('../../../src/sip/index.js');
+    const auth = answerChallenge(ch, parseDatagram(Buffer.from(text, 'latin1')) as SipRequest, 'alice', 'pw-alice', 'SHA-256', 'proxy-authenticate');
+    alice.send(req('INVITE', 'sip:dora@other.test', { from: 'alice', to: 'dora', callId: 'route-1', cseq: 2, via: alice.port, contact: alice.port, extra: [`Proxy-Authorization: ${auth}`], body: 'v=0\r\n' }));
+    const inv = await peerServer.request('INVITE');
+    assert.equal(inv.uri, 'sip:dora@other.test', 'Request-URI unchanged towards the next hop');
+    assert.equal(inv.getAll('record-route').length, 1);
+    peerServer.reply(inv, 603);
+    await alice.response(603, 'INVITE');
   });
 
   it('answers malformed requests with 400 naming the fault, and counts them', async () => {

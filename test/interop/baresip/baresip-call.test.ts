@@ -188,12 +188,14 @@ if (unavailable && process.env.CI === 'true') {
           `--- sipher (tail) ---\n${sipher.log().split('\n').slice(-60).join('\n')}`,
         ].join('\n');
       try {
-        const [alice, bob] = await Promise.all([
+        const started = await Promise.allSettled([
           startBaresip({ name: 'alice', account: account('alice', USERS.alice, sipher.port), workDir: path.join(dir, 'alice') }),
           startBaresip({ name: 'bob', account: `${account('bob', USERS.bob, sipher.port)};answermode=auto`, workDir: path.join(dir, 'bob') }),
         ]);
-        agents.push(alice, bob);
-        running.push(alice, bob);
+        for (const r of started) if (r.status === 'fulfilled') agents.push(r.value);
+        running.push(...agents);
+        for (const r of started) if (r.status === 'rejected') throw r.reason;
+        const [alice, bob] = agents as [Baresip, Baresip];
         const sipherAddr = `127.0.0.1:${sipher.port}`;
 
         // 1. Both register, and Sipher challenged each REGISTER (401, then credentials, then 200).

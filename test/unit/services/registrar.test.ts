@@ -5,6 +5,7 @@ import { NonceManager } from '../../../src/auth/nonce-manager.js';
 import { computeHa1 } from '../../../src/auth/digest.js';
 import { LocationService } from '../../../src/services/location-service.js';
 import { Registrar } from '../../../src/services/registrar.js';
+import { LocalDomain } from '../../../src/services/local-domain.js';
 import { SqliteStore } from '../../../src/store/sqlite/sqlite-store.js';
 import type { Inbound } from '../../../src/transport/types.js';
 import { ManualClock } from '../../../src/util/clock.js';
@@ -40,7 +41,7 @@ describe('registrar (RFC 3261 §10.3)', () => {
           },
         })
       : undefined;
-    reg = new Registrar({ domains: [D], location, store, clock, authenticator });
+    reg = new Registrar({ local: new LocalDomain([D], (h, p) => h === '127.0.0.1' && p === 5060), location, store, clock, authenticator });
     const now = clock.now();
     for (const u of ['alice', 'bob']) {
       await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, 'pw-' + u), ha1Sha256: computeHa1('SHA-256', u, D, 'pw-' + u), createdAt: now, updatedAt: now });
@@ -123,6 +124,12 @@ describe('registrar (RFC 3261 §10.3)', () => {
       const devices = await store.listDevices(`sip:bob@${D}`);
       assert.equal(devices.length, 1);
       assert.equal(devices[0]!.id, '<urn:uuid:00000000-0000-1000-8000-000A95A0E128>');
+    });
+
+    it('treats its own address as an alias of its domain', async () => {
+      const r = await reg.handle(register({ user: 'alice', domain: '127.0.0.1:5060', contact: '<sip:alice@127.0.0.1:5099>' }), inbound, 't');
+      assert.equal(r.status, 200);
+      assert.equal(location.lookup(`sip:alice@${D}`).length, 1);
     });
 
     it('answers 404 for a domain it does not serve and 400 for a malformed Contact', async () => {
