@@ -207,6 +207,15 @@ export abstract class Machine<S extends string, E extends string, A extends stri
     this.host.logger.error('transaction user callback threw', { id: this.id, error });
   }
 
+  /** Runs a transaction-user callback; one that throws is logged and never breaks the machine. */
+  protected callTu(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.tuThrew(e);
+    }
+  }
+
   private readonly sendFailed = (error: unknown): void => {
     this.host.countTransportError();
     const e = error instanceof Error ? error : new TransportError(String(error));

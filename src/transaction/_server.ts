@@ -79,12 +79,7 @@ export abstract class ServerMachine<S extends string, E extends string, A extend
 
   /** Tells the TU about a transport error. */
   protected errorToTu(input: ServerInput<N>): void {
-    if (input.kind !== 'transportError') return;
-    try {
-      this.onTransportError?.(input.error);
-    } catch (e) {
-      this.tuThrew(e);
-    }
+    if (input.kind === 'transportError') this.callTu(() => this.onTransportError?.(input.error));
   }
 
   protected finished(): void {

@@ -220,28 +220,14 @@ export class InviteClientTransaction extends Machine<IctState, IctEvent, IctActi
         this.startTimer('M', sixtyFourT1(this.host.timers), TIMER_M);
         break;
       case 'toTu':
-        if (input.kind !== 'response') break;
-        try {
-          this.user.onResponse(input.response);
-        } catch (e) {
-          this.tuThrew(e);
-        }
+        if (input.kind === 'response') this.callTu(() => this.user.onResponse(input.response));
         break;
       case 'timeoutToTu':
         this.host.countTimeout();
-        try {
-          this.user.onTimeout();
-        } catch (e) {
-          this.tuThrew(e);
-        }
+        this.callTu(() => this.user.onTimeout());
         break;
       case 'errorToTu':
-        if (input.kind !== 'transportError') break;
-        try {
-          this.user.onTransportError(input.error);
-        } catch (e) {
-          this.tuThrew(e);
-        }
+        if (input.kind === 'transportError') this.callTu(() => this.user.onTransportError(input.error));
         break;
       default:
         assertNever(action);

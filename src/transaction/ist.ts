@@ -263,11 +263,7 @@ export class InviteServerTransaction extends ServerMachine<IstState, IstEvent, I
         break;
       case 'timeoutToTu':
         this.host.countTimeout();
-        try {
-          this.onTimeout?.();
-        } catch (e) {
-          this.tuThrew(e);
-        }
+        this.callTu(() => this.onTimeout?.());
         break;
       case 'errorToTu':
         this.errorToTu(input);
