@@ -42,6 +42,12 @@ export interface SipherConfig {
     proxy: boolean;
   };
   registrar: { minExpires: number; maxExpires: number; defaultExpires: number; maxContacts: number; flowTimer: number };
+  proxy: {
+    /** Recurse on 3xx (try the Contacts) instead of forwarding them upstream (RFC 3261 §16.7 step 4). Default false. */
+    recurse3xx: boolean;
+    /** Add Record-Route to dialog-creating requests. Default true. */
+    recordRoute: boolean;
+  };
   /** Static routing table: domain → `host[:port][;transport=x]`. */
   routes: Record<string, string>;
   timers: { t1Ms: number; t2Ms: number; t4Ms: number; timerCMs: number };
@@ -65,6 +71,7 @@ export function defaultConfig(): SipherConfig {
     store: 'sqlite',
     auth: { enabled: true, algorithms: ['SHA-256', 'MD5'], nonceLifetime: 300, proxy: true },
     registrar: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, maxContacts: 10, flowTimer: 120 },
+    proxy: { recurse3xx: false, recordRoute: true },
     routes: {},
     timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timerCMs: 180_000 },
     tls: { certFile: '', keyFile: '' },

@@ -133,6 +133,8 @@ export class SipServer {
       resolve: async (host) => (await lookup(host)).address,
       authenticator: c.auth.proxy ? authenticator : undefined,
       timerC: c.timers.timerCMs,
+      recurse3xx: c.proxy.recurse3xx,
+      recordRoute: c.proxy.recordRoute,
       userExists: async (aor) => {
         const m = /^sip:(.*)@(.*)$/.exec(aor);
         return m ? (await store.getUser(m[2]!, m[1]!)) !== undefined : false;

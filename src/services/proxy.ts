@@ -51,6 +51,8 @@ export interface ProxyOptions {
   authenticator?: DigestAuthenticator | undefined;
   /** Timer C, ms. Default 180 000 (RFC 3261 §16.6 step 11). */
   timerC?: number;
+  /** Recurse on 3xx responses (RFC 3261 §16.7 step 4) instead of forwarding them. Default false. */
+  recurse3xx?: boolean;
   /** Adds Record-Route to dialog-creating requests. Default true. */
   recordRoute?: boolean;
   /** Checks whether a local user exists (for 480 vs 404 when not registered). */
@@ -231,6 +233,18 @@ export class Proxy {
       timerC: this.o.timerC,
       counters: this.counters,
       toTag,
+      onRedirect: this.o.recurse3xx
+        ? async (contacts) => {
+            let started = 0;
+            for (const uri of contacts) {
+              const prepared = await this.prepare(req, { uri, routes: [], flow: undefined }, inbound, hash, !inDialog).catch(() => undefined);
+              if (!prepared) continue;
+              ctx.fork(prepared.request, prepared.target);
+              started++;
+            }
+            return started;
+          }
+        : undefined,
       onDone: () => this.contexts.delete(tx),
     });
     this.contexts.set(tx, ctx);

@@ -6,6 +6,7 @@
  */
 import { createResponse } from '../sip/response-builder.js';
 import { SipRequest, SipResponse } from '../sip/message.js';
+import { formatUri } from '../sip/uri.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../transaction/types.js';
 import type { Target } from '../transport/types.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
@@ -37,6 +38,14 @@ export interface ResponseContextOptions {
   timerC: number;
   /** To tag of responses the proxy generates itself for this request (487, 500, 408, …). */
   toTag: string;
+  /**
+   * RFC 3261 §16.7 step 4: when set, the Contacts of a 3xx become new branches through this
+   * callback (recursion) instead of the 3xx being a candidate response. Off by default.
+   * Returns how many new branches were started.
+   */
+  onRedirect?: ((contacts: string[]) => Promise<number>) | undefined;
+  /** Most branches one context may create, recursion included. Default 16. */
+  maxBranches?: number;
   /** Called once the context is finished (final response sent and all branches ended). */
   onDone?: () => void;
   /** Counters shared by the proxy. */
@@ -51,6 +60,7 @@ export class ResponseContext {
   private finalSent = false;
   private cancelled = false;
   private done = false;
+  private pendingRedirects = 0;
   private readonly isInvite: boolean;
 
   constructor(opts: ResponseContextOptions) {
@@ -126,12 +136,42 @@ export class ResponseContext {
       return;
     }
     if (!firstFinal) return;
+    if (status < 400 && this.o.onRedirect && !this.finalSent && !this.cancelled && this.branches.length < (this.o.maxBranches ?? 16)) {
+      this.recurse(resp);
+      return;
+    }
     this.consider(resp);
     if (status >= 600 && !this.finalSent) {
       // §16.7 step 5: a 6xx is final: cancel the rest and forward the best so far.
       this.cancelOthers(b);
     }
     this.maybeSendBest(status >= 600);
+  }
+
+  /** §16.7 step 4: a 3xx's Contacts become new targets; the 3xx stays a candidate only if none could be tried. */
+  private recurse(resp: SipResponse): void {
+    let contacts: string[] = [];
+    try {
+      const list = resp.contacts();
+      if (list !== '*') contacts = list.map((c) => formatUri(c.uri));
+    } catch {
+      contacts = [];
+    }
+    const tried = new Set(this.branches.map((x) => x.request.uri));
+    const fresh = contacts.filter((c) => !tried.has(c)).slice(0, (this.o.maxBranches ?? 16) - this.branches.length);
+    this.pendingRedirects++;
+    this.o.onRedirect!(fresh).then(
+      (started) => {
+        this.pendingRedirects--;
+        if (started === 0) this.consider(resp);
+        this.maybeSendBest(false);
+      },
+      () => {
+        this.pendingRedirects--;
+        this.consider(resp);
+        this.maybeSendBest(false);
+      },
+    );
   }
 
   private onBranchFailure(b: Branch, status: 408 | 503): void {
@@ -156,7 +196,7 @@ export class ResponseContext {
 
   private maybeSendBest(force: boolean): void {
     if (this.finalSent) return;
-    if (!force && this.branches.some((b) => b.state !== 'final')) return;
+    if (!force && (this.pendingRedirects > 0 || this.branches.some((b) => b.state !== 'final'))) return;
     const best = this.best;
     if (!best) return;
     // §16.7 step 6: a 503 is not forwarded as such but as 500.
