@@ -15,7 +15,7 @@ import { normalizeHost } from '../sip/uri.js';
 import { LocationService } from '../services/location-service.js';
 import { parseStaticRoute, type StaticRoute } from '../services/next-hop.js';
 import { LocalDomain } from '../services/local-domain.js';
-import { Proxy } from '../services/proxy.js';
+import { StatefulProxy } from '../services/proxy.js';
 import { Registrar } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -54,7 +54,7 @@ export class SipServer {
   private transactions: TransactionLayer | undefined;
   private location: LocationService | undefined;
   private registrar: Registrar | undefined;
-  private proxy: Proxy | undefined;
+  private proxy: StatefulProxy | undefined;
   private local: LocalDomain | undefined;
   private endpoints: Endpoint[] = [];
   private localHosts = new Set<string>();
@@ -127,7 +127,7 @@ export class SipServer {
       minExpires: c.registrar.minExpires, maxExpires: c.registrar.maxExpires, defaultExpires: c.registrar.defaultExpires,
       maxContacts: c.registrar.maxContacts, flowTimer: c.registrar.flowTimer,
     });
-    this.proxy = new Proxy({
+    this.proxy = new StatefulProxy({
       local, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
       logger: this.logger, random: this.random, routes, localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
       resolve: async (host) => (await lookup(host)).address,

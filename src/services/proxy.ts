@@ -13,6 +13,7 @@ import { SipRequest, type SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response-builder.js';
 import { normalizeHost, parseUri, type Uri } from '../sip/uri.js';
 import type { BindingRecord } from '../store/store.js';
+import { responseTarget } from '../transaction/response-target.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import { hostOf, type Endpoint, type Inbound, type Target, type TransportLayer, type TransportProtocol } from '../transport/types.js';
 import type { Clock } from '../util/clock.js';
@@ -30,7 +31,7 @@ const SUPPORTED_PROXY_EXTENSIONS = new Set<string>([]);
 /** Methods that may establish a dialog and so are record-routed. */
 const NO_RECORD_ROUTE = new Set(['REGISTER', 'CANCEL', 'ACK', 'OPTIONS', 'PUBLISH']);
 
-/** Options of {@link Proxy}. */
+/** Options of {@link StatefulProxy}. */
 export interface ProxyOptions {
   /** Served domains and local addresses. */
   local: LocalDomain;
@@ -77,7 +78,7 @@ export interface ProxyCounters {
 }
 
 /** The proxy core; wire {@link handleRequest} and {@link handleStrayResponse} to the transaction layer. */
-export class Proxy {
+export class StatefulProxy {
   private readonly o: ProxyOptions & { logger: Logger; timerC: number; recordRoute: boolean };
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
   readonly counters: ProxyCounters = {
@@ -133,8 +134,10 @@ export class Proxy {
     const out = resp;
     out.removeFirstValue('via');
     const next = out.topVia();
-    const target = responseTargetOf(next);
-    if (!target) return;
+    // RFC 3261 §18.2.2 as for any response; the Via itself stands in for the request's source.
+    const host = next.host.startsWith('[') ? next.host.slice(1, -1) : next.host;
+    const protocol = next.transport.toLowerCase() as TransportProtocol;
+    const target = responseTarget(next, { protocol, address: host, port: next.port ?? (protocol === 'tls' ? 5061 : 5060) });
     this.o.transactions.sendStateless(out, target).catch(() => undefined);
   }
 
@@ -355,14 +358,4 @@ function flowOf(b: BindingRecord): Target | undefined {
   if (!src) return undefined;
   if (b.regId !== undefined || src.protocol === 'ws' || src.protocol === 'wss') return src;
   return undefined;
-}
-
-/** Where a response goes according to a Via (RFC 3261 §18.2.2, RFC 3581 §4). */
-export function responseTargetOf(v: import('../sip/via.js').Via): Target | undefined {
-  const received = v.params.get('received');
-  const rport = v.params.get('rport');
-  const host = received ?? v.host;
-  const protocol = v.transport.toLowerCase() as TransportProtocol;
-  const port = rport ? Number(rport) : (v.port ?? (protocol === 'tls' ? 5061 : 5060));
-  return { protocol, address: host.startsWith('[') ? host.slice(1, -1) : host, port };
 }
