@@ -105,6 +105,14 @@ start_group() { # start_group OUTFILE ERRFILE CMD... ; sets STARTED_PID
   setsid nice -n "$NICE" "$@" >"$out" 2>"$err" </dev/null &
   STARTED_PID=$!
   PGIDS+=("$STARTED_PID")
+  # `setsid` creates the process group inside the child: until it has run, `kill -0 -PGID`
+  # fails and the system would look dead. Wait (bounded) for the group to exist.
+  local i
+  for ((i = 0; i < 50; i++)); do
+    kill -0 -- "-$STARTED_PID" 2>/dev/null && return 0
+    kill -0 "$STARTED_PID" 2>/dev/null || return 0
+    sleep 0.02
+  done
 }
 
 group_alive() { kill -0 -- "-$1" 2>/dev/null; }
