@@ -3,16 +3,17 @@
  * with the Accepted state and Timer M).
  * @module
  */
-import type { SipRequest, SipResponse } from '../sip/message.js';
-import { isReliable, type Target } from '../transport/types.js';
+import type { SipRequest } from '../sip/message.js';
+import type { Target } from '../transport/types.js';
 import { buildAckForNon2xx } from './ack.js';
 import {
-  assertNever, Machine, STAY, stay, statusClass, step, timerInput,
+  assertNever, STAY, stay, statusClass, step, timerInput,
   type ResponseInput, type StatusClass, type Table, type TerminateInput, type TimerInput, type TransactionHost, type TransportErrorInput,
 } from './_machine.js';
 import type { IctState } from './states.js';
 import { sixtyFourT1 } from './timers.js';
-import type { ClientTransaction, ClientTransactionUser } from './types.js';
+import type { ClientTransactionUser } from './types.js';
+import { ClientMachine } from './_client.js';
 
 /** Timers of the ICT. */
 export type IctTimer = 'A' | 'B' | 'D' | 'M';
@@ -145,20 +146,12 @@ const TIMER_D = timerInput('D');
 const TIMER_M = timerInput('M');
 
 /** An INVITE client transaction. Created by `TransactionLayer.createClient`. */
-export class InviteClientTransaction extends Machine<IctState, IctEvent, IctAction, IctInput> implements ClientTransaction {
-  readonly request: SipRequest;
-  readonly target: Target;
-  private readonly user: ClientTransactionUser;
-  private readonly reliable: boolean;
+export class InviteClientTransaction extends ClientMachine<IctState, IctEvent, IctAction, IctInput> {
   private intervalA: number;
   private ack: SipRequest | undefined;
 
   constructor(id: string, request: SipRequest, target: Target, user: ClientTransactionUser, host: TransactionHost) {
-    super(id, host, ICT_TABLE, 'calling', 'terminated', false);
-    this.request = request;
-    this.target = target;
-    this.user = user;
-    this.reliable = isReliable(target.protocol);
+    super(id, request, target, user, host, ICT_TABLE, 'calling');
     this.intervalA = host.timers.t1;
   }
 
@@ -173,10 +166,6 @@ export class InviteClientTransaction extends Machine<IctState, IctEvent, IctActi
     this.startTimer('B', sixtyFourT1(this.host.timers), TIMER_B);
   }
 
-  /** A response matched to this transaction (RFC 3261 §17.1.3). */
-  receiveResponse(response: SipResponse): void {
-    this.handle({ kind: 'response', response });
-  }
 
   protected classify(input: IctInput): IctEvent {
     return ictEvent(input);
@@ -234,7 +223,4 @@ export class InviteClientTransaction extends Machine<IctState, IctEvent, IctActi
     }
   }
 
-  protected finished(): void {
-    this.user.onTerminated?.();
-  }
 }

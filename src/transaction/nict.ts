@@ -2,15 +2,16 @@
  * The non-INVITE client transaction (RFC 3261 §17.1.2, Figure 6).
  * @module
  */
-import type { SipRequest, SipResponse } from '../sip/message.js';
-import { isReliable, type Target } from '../transport/types.js';
+import type { SipRequest } from '../sip/message.js';
+import type { Target } from '../transport/types.js';
 import {
-  assertNever, Machine, STAY, stay, step, timerInput,
+  assertNever, STAY, stay, step, timerInput,
   type ResponseInput, type Table, type TerminateInput, type TimerInput, type TransactionHost, type TransportErrorInput,
 } from './_machine.js';
 import type { NictState } from './states.js';
 import { sixtyFourT1 } from './timers.js';
-import type { ClientTransaction, ClientTransactionUser } from './types.js';
+import type { ClientTransactionUser } from './types.js';
+import { ClientMachine } from './_client.js';
 
 /** Timers of the NICT. */
 export type NictTimer = 'E' | 'F' | 'K';
@@ -116,19 +117,11 @@ const TIMER_F = timerInput('F');
 const TIMER_K = timerInput('K');
 
 /** A non-INVITE client transaction. Created by `TransactionLayer.createClient`. */
-export class NonInviteClientTransaction extends Machine<NictState, NictEvent, NictAction, NictInput> implements ClientTransaction {
-  readonly request: SipRequest;
-  readonly target: Target;
-  private readonly user: ClientTransactionUser;
-  private readonly reliable: boolean;
+export class NonInviteClientTransaction extends ClientMachine<NictState, NictEvent, NictAction, NictInput> {
   private intervalE: number;
 
   constructor(id: string, request: SipRequest, target: Target, user: ClientTransactionUser, host: TransactionHost) {
-    super(id, host, NICT_TABLE, 'trying', 'terminated', false);
-    this.request = request;
-    this.target = target;
-    this.user = user;
-    this.reliable = isReliable(target.protocol);
+    super(id, request, target, user, host, NICT_TABLE, 'trying');
     this.intervalE = host.timers.t1;
   }
 
@@ -144,10 +137,6 @@ export class NonInviteClientTransaction extends Machine<NictState, NictEvent, Ni
     this.startTimer('F', sixtyFourT1(this.host.timers), TIMER_F);
   }
 
-  /** A response matched to this transaction (RFC 3261 §17.1.3). */
-  receiveResponse(response: SipResponse): void {
-    this.handle({ kind: 'response', response });
-  }
 
   protected classify(input: NictInput): NictEvent {
     return nictEvent(input);
@@ -194,7 +183,4 @@ export class NonInviteClientTransaction extends Machine<NictState, NictEvent, Ni
     }
   }
 
-  protected finished(): void {
-    this.user.onTerminated?.();
-  }
 }
