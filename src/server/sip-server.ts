@@ -19,7 +19,6 @@ import { StatefulProxy } from '../services/proxy.js';
 import { Registrar } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
-import { userAor } from '../store/store.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import { TransportManager } from '../transport/transport-manager.js';
@@ -179,7 +178,9 @@ export class SipServer {
   private isLocal(host: string, port: number | undefined): boolean {
     const h = normalizeHost(host.startsWith('[') ? host.slice(1, -1) : host);
     if (!this.localHosts.has(h)) return false;
-    return port === undefined ? this.localPorts.has(5060) || this.localPorts.size > 0 : this.localPorts.has(port);
+    // A URI naming one of our hosts without a port is taken as ours (default-port URIs, and
+    // devices configured with the bare address of a server listening elsewhere).
+    return port === undefined || this.localPorts.has(port);
   }
 
   private onRequest(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
@@ -235,4 +236,3 @@ export class SipServer {
   }
 }
 
-export { userAor };

@@ -103,7 +103,8 @@ export class LocationService {
     return new Promise((resolve, reject) => {
       if (!this.pending) {
         this.pending = { changes: [], waiters: [] };
-        queueMicrotask(() => { setImmediate(() => this.flush()); });
+        // Group commit: everything applied in this turn of the event loop goes in one transaction.
+        setImmediate(() => this.flush());
       }
       this.pending.changes.push(...changes);
       this.pending.waiters.push({ resolve, reject });

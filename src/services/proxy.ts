@@ -193,7 +193,9 @@ export class StatefulProxy {
       const from = req.from().uri;
       if (from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
         const realm = this.o.local.domains[0]!;
-        const result = await this.o.authenticator.verify(pickCredentials(req.getAll('proxy-authorization'), realm), req.method, realm);
+        const offered = req.getAll('proxy-authorization');
+        const used = pickCredentials(offered, realm);
+        const result = await this.o.authenticator.verify(used, req.method, realm);
         if (!result.ok) {
           this.counters.challenged++;
           if (result.reason === 'malformed') return reply(400, 'Malformed Proxy-Authorization');
@@ -203,6 +205,11 @@ export class StatefulProxy {
           return;
         }
         if (this.o.local.canonicalAor(from) !== `sip:${result.username}@${realm}`) return reply(403, 'From Does Not Match Credentials');
+        // The credentials for our realm are consumed here and not forwarded downstream, where
+        // they are of no use and would expose the digest exchange (RFC 3261 §22.3 leaves
+        // forwarding to the proxy; credentials for other realms pass on untouched).
+        req.remove('proxy-authorization');
+        for (const v of offered) if (v !== used) req.append('Proxy-Authorization', v);
       }
     }
 

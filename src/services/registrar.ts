@@ -114,6 +114,7 @@ export class Registrar {
     const contacts = req.contacts();
     const existing = this.o.location.lookup(aor);
     const changes: BindingChange[] = [];
+    let outboundOk = false;
 
     if (contacts === '*') {
       // RFC 3261 §10.3 step 6: "*" only with Expires: 0 and no other Contact.
@@ -164,7 +165,7 @@ export class Registrar {
       }
       if (current.size > this.o.maxContacts) return this.reject(req, 403, 'Too Many Contacts', toTag);
       if (contacts.length > 0) this.counters.registered++;
-      if (outbound && contacts.some((c) => c.params.has('reg-id'))) (req as { outboundOk?: boolean }).outboundOk = true;
+      outboundOk = outbound && contacts.some((c) => c.params.has('reg-id'));
     }
 
     // Device records ride in the same group commit as the bindings (one transaction).
@@ -178,7 +179,7 @@ export class Registrar {
     }
     const path = changes.find((c): c is Extract<BindingChange, { kind: 'upsert' }> => c.kind === 'upsert')?.binding.path;
     if (path && path.length > 0) r.append('Path', path.join(', ')); // RFC 3327 §5.3
-    if ((req as { outboundOk?: boolean }).outboundOk) {
+    if (outboundOk) {
       r.append('Require', 'outbound'); // RFC 5626 §6
       r.append('Flow-Timer', String(this.o.flowTimer));
     }
