@@ -166,7 +166,6 @@ export class InviteClientTransaction extends ClientMachine<IctState, IctEvent, I
     this.startTimer('B', sixtyFourT1(this.host.timers), TIMER_B);
   }
 
-
   protected classify(input: IctInput): IctEvent {
     return ictEvent(input);
   }

@@ -137,7 +137,6 @@ export class NonInviteClientTransaction extends ClientMachine<NictState, NictEve
     this.startTimer('F', sixtyFourT1(this.host.timers), TIMER_F);
   }
 
-
   protected classify(input: NictInput): NictEvent {
     return nictEvent(input);
   }

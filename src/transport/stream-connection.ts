@@ -6,8 +6,7 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { TransportError } from '../errors.js';
-import type { CloseReason, Connection } from './connection.js';
-import type { ReceiveContext } from './inbound-pipeline.js';
+import { BaseConnection, type CloseReason, type ConnectionInit } from './connection.js';
 import { StreamReader } from './stream-reader.js';
 import type { TransportContext } from './transport-context.js';
 import { endpointKey, type Endpoint, type TlsPeerInfo, type TransportProtocol } from './types.js';
@@ -16,38 +15,16 @@ import { endpointKey, type Endpoint, type TlsPeerInfo, type TransportProtocol } 
 const LINGER_MS = 2_000;
 
 /** One TCP or TLS connection. */
-export class StreamConnection implements Connection {
-  readonly id: string;
-  readonly protocol: TransportProtocol;
-  readonly remote: Endpoint;
-  readonly local: Endpoint;
-  readonly outbound: boolean;
-  readonly tls: TlsPeerInfo | undefined;
-  lastActivity: number;
-  closed = false;
-  private readonly socket: Socket;
+export class StreamConnection extends BaseConnection {
   private readonly ctx: TransportContext;
+  private readonly socket: Socket;
   private readonly reader: StreamReader;
-  private readonly rx: ReceiveContext;
 
-  constructor(socket: Socket, ctx: TransportContext, a: { protocol: TransportProtocol; remote: Endpoint; local: Endpoint; outbound: boolean; tls?: TlsPeerInfo | undefined }) {
-    this.socket = socket;
+  constructor(socket: Socket, ctx: TransportContext, a: ConnectionInit) {
+    super(ctx, a);
     this.ctx = ctx;
-    this.id = ctx.nextConnectionId(a.protocol);
-    this.protocol = a.protocol;
-    this.remote = a.remote;
-    this.local = a.local;
-    this.outbound = a.outbound;
-    this.tls = a.tls;
-    this.lastActivity = ctx.clock.now();
+    this.socket = socket;
     this.reader = new StreamReader(ctx.limits);
-    this.rx = {
-      source: a.remote,
-      local: a.local,
-      connectionId: this.id,
-      tls: a.tls,
-      reply: (bytes) => this.write(bytes).catch(() => undefined),
-    };
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('error', (error) => ctx.logger.debug('connection error', { connectionId: this.id, error }));

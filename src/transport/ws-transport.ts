@@ -13,43 +13,26 @@ import type { TLSSocket } from 'node:tls';
 import { isUtf8 } from 'node:buffer';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import { TransportError } from '../errors.js';
-import type { CloseReason, Connection } from './connection.js';
-import type { ReceiveContext } from './inbound-pipeline.js';
+import { BaseConnection, type CloseReason, type Connection, type ConnectionInit } from './connection.js';
 import type { Listener, ListenSpec } from './listener.js';
 import { tlsPeerInfo } from './stream-connection.js';
 import { bindServer, closeServer } from './tcp-transport.js';
 import { tlsClientOptions, tlsServerOptions } from './tls-transport.js';
 import type { TransportContext } from './transport-context.js';
-import { endpointKey, hostOf, type Endpoint, type Target, type TlsPeerInfo, type TransportProtocol } from './types.js';
+import { endpointKey, hostOf, type Target } from './types.js';
 
 /** The WebSocket subprotocol of SIP (RFC 7118 §4.1, IANA WebSocket Subprotocol Name Registry). */
 export const SIP_SUBPROTOCOL = 'sip';
 
 /** One WebSocket connection carrying SIP. */
-export class WsConnection implements Connection {
-  readonly id: string;
-  readonly protocol: TransportProtocol;
-  readonly remote: Endpoint;
-  readonly local: Endpoint;
-  readonly outbound: boolean;
-  readonly tls: TlsPeerInfo | undefined;
-  lastActivity: number;
-  closed = false;
-  private readonly ws: WebSocket;
+export class WsConnection extends BaseConnection {
   private readonly ctx: TransportContext;
-  private readonly rx: ReceiveContext;
+  private readonly ws: WebSocket;
 
-  constructor(ws: WebSocket, ctx: TransportContext, a: { protocol: TransportProtocol; remote: Endpoint; local: Endpoint; outbound: boolean; tls?: TlsPeerInfo | undefined }) {
-    this.ws = ws;
+  constructor(ws: WebSocket, ctx: TransportContext, a: ConnectionInit) {
+    super(ctx, a);
     this.ctx = ctx;
-    this.id = ctx.nextConnectionId(a.protocol);
-    this.protocol = a.protocol;
-    this.remote = a.remote;
-    this.local = a.local;
-    this.outbound = a.outbound;
-    this.tls = a.tls;
-    this.lastActivity = ctx.clock.now();
-    this.rx = { source: a.remote, local: a.local, connectionId: this.id, tls: a.tls, reply: (b) => this.write(b).catch(() => undefined) };
+    this.ws = ws;
     ws.on('message', (data: RawData) => this.onMessage(data));
     ws.on('ping', () => (this.lastActivity = ctx.clock.now()));
     ws.on('error', (error: Error & { code?: string }) => {
