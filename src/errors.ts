@@ -20,7 +20,10 @@ export type ErrorCode =
   | 'SIPHER_ERR_INVALID_ARGUMENT'
   | 'SIPHER_ERR_CRYPTO_FORMAT'
   | 'SIPHER_ERR_UNDECIPHERABLE'
-  | 'SIPHER_ERR_CERTIFICATE';
+  | 'SIPHER_ERR_CERTIFICATE'
+  | 'SIPHER_ERR_HANDSHAKE'
+  | 'SIPHER_ERR_SA_RECORD'
+  | 'SIPHER_ERR_SA_SETTING';
 
 /** Options common to every catalogued error. */
 export interface SipherErrorOptions {
@@ -175,3 +178,57 @@ const CERTIFICATE_REASONS: Record<CertificateProblem, string> = {
   'bad-signature': 'Bad Signature',
   'unsupported-key': 'Unsupported Key',
 };
+
+/**
+ * A Noise handshake message that is malformed, out of order or fails authentication, or a
+ * device whose handshake credentials (enrolment token, bound digest, static key) are not
+ * accepted. Answered `400` (malformed) or `403` (not accepted) during the REGISTER exchange.
+ */
+export class HandshakeError extends SipherError {
+  constructor(message: string, opts: { cause?: unknown; sipStatus?: number; sipReason?: string } = {}) {
+    const sipStatus = opts.sipStatus ?? 400;
+    super('SIPHER_ERR_HANDSHAKE', message, {
+      cause: opts.cause,
+      sipStatus,
+      sipReason: opts.sipReason ?? (sipStatus === 400 ? 'Bad Handshake' : 'Handshake Not Accepted'),
+      httpStatus: 400,
+    });
+  }
+}
+
+/** Why an SA record was rejected; each has its own counter. */
+export type RecordFault = 'malformed' | 'unknown-sa' | 'unknown-generation' | 'expired-generation' | 'replay' | 'decrypt' | 'clear-from-protected';
+
+/**
+ * An SA-protected record that cannot be accepted (SPEC SA-8). Records are dropped and
+ * counted, never answered: an answer would be an oracle for the attacker.
+ */
+export class RecordError extends SipherError {
+  readonly fault: RecordFault;
+
+  constructor(fault: RecordFault, message: string) {
+    super('SIPHER_ERR_SA_RECORD', message, { sipStatus: 400, sipReason: 'Bad Protected Record', httpStatus: 400 });
+    this.fault = fault;
+  }
+}
+
+/** Why an encryption-information setting failed (SPEC SA-9), shown per device. */
+export type SettingFailure = 'not-capable' | 'rule-unsupported' | 'range-unsupported' | 'no-answer' | 'rejected' | 'not-registered' | 'superseded' | 'invalid';
+
+/**
+ * An encryption-information setting that could not be applied to a device (seed 000,
+ * embodiments 21–24). `reason` is the machine-readable failure shown on the console.
+ */
+export class SaSettingError extends SipherError {
+  readonly reason: SettingFailure;
+
+  constructor(reason: SettingFailure, message: string) {
+    const sipStatus = reason === 'rule-unsupported' || reason === 'range-unsupported' ? 488 : reason === 'invalid' ? 400 : 409;
+    super('SIPHER_ERR_SA_SETTING', message, {
+      sipStatus,
+      sipReason: reason === 'invalid' ? 'Bad Setting' : 'Not Acceptable Here',
+      httpStatus: reason === 'invalid' ? 400 : reason === 'not-registered' ? 404 : 409,
+    });
+    this.reason = reason;
+  }
+}

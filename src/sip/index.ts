@@ -9,6 +9,7 @@ export * from './limits.js';
 export * from './message.js';
 export * from './name-addr.js';
 export * from './parser.js';
+export * from './record-frame.js';
 export * from './response-builder.js';
 export * from './serializer.js';
 export * from './status.js';

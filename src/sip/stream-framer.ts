@@ -8,11 +8,14 @@
 import { MessageTooLargeError, SipParseError } from '../errors.js';
 import { DEFAULT_LIMITS, type MessageLimits } from './limits.js';
 import { buildMessage, contentLengthOf, findHeadEnd, parseHead } from './parser.js';
+import { isRecordStart, recordFrameLength } from './record-frame.js';
 import type { SipMessage } from './message.js';
 
 /** What the framer found in the bytes fed to it. */
 export type FramerEvent =
   | { kind: 'message'; message: SipMessage; size: number }
+  /** An SA record (docs/protocol.md §3.2), framed by its own length; opened by the SA layer. */
+  | { kind: 'record'; bytes: Buffer }
   | { kind: 'ping' }
   | { kind: 'pong' };
 
@@ -64,6 +67,13 @@ export class StreamFramer {
       this.buf = b.subarray(i);
       if (i >= 4) return { kind: 'ping' };
       return { kind: 'pong' };
+    }
+    if (isRecordStart(b)) {
+      const size = recordFrameLength(b);
+      if (size === undefined || b.length < size) return undefined;
+      const bytes = Buffer.from(b.subarray(0, size));
+      this.buf = b.subarray(size);
+      return { kind: 'record', bytes };
     }
     const end = findHeadEnd(b);
     if (!end) {

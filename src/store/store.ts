@@ -10,7 +10,8 @@
 
 /**
  * The canonical AOR of a user, `sip:username@domain` with the domain lower-cased: the key that
- * links a {@link UserRecord} to its {@link BindingRecord}s and {@link DeviceRecord}s (used by
+ * links a {@link UserRecord} to its {@link BindingRecord}s, {@link DeviceRecord}s,
+ * {@link SaDeviceRecord}s, {@link EnrolmentTokenRecord}s and {@link DeviceKeyRecord}s (used by
  * {@link Store.removeUser} to cascade).
  */
 export function userAor(domain: string, username: string): string {
@@ -166,6 +167,107 @@ export interface DeviceRecord {
   lastSeen: number;
 }
 
+/** Presence of SA protection for ordinary messages (seed 000: "presence or absence of encryption"). */
+export type SaPresence = 'on' | 'off';
+
+/**
+ * Operator-set encryption information (SPEC SA-3, SA-6, seed 000 FIG. 68). `scope` is
+ * `domain:<domain>` for a domain default or `device:<deviceId>` for one device. A field left
+ * undefined inherits (device → domain → built-in default) and is omitted on read. Keys are
+ * never stored here.
+ */
+export interface SaSettingRecord {
+  scope: string;
+  presence?: SaPresence | undefined;
+  /** Encryption rule name from the AEAD rule registry (e.g. 'aes-256-gcm'), or 'auto'. */
+  rule?: string | undefined;
+  /** Range descriptor: 'whole', 'partial' or 'partial:<header>,<header>…'. */
+  range?: string | undefined;
+  /** Periodic update timer, seconds (0 = no periodic rekey); not negative. */
+  updateTimerSeconds?: number | undefined;
+  /** Grace period for the previous key generation, seconds; not negative. */
+  graceSeconds?: number | undefined;
+  /** Last change, ms since epoch. */
+  updatedAt: number;
+}
+
+/** Outcome of the last encryption-information setting sent to a device. */
+export type SaSettingState = 'none' | 'pending' | 'completed' | 'failed';
+
+/**
+ * What the server knows about one device's SA (the per-device area of seed 000 FIG. 68):
+ * capability and rule list from its first request, the encryption information in force, and
+ * the outcome of the last setting. Never holds key material. Absent optional fields are
+ * omitted on read; `rules` and `ranges` round-trip exactly (order kept, empty stays empty).
+ */
+export interface SaDeviceRecord {
+  /** Device id (same id as DeviceRecord.id). */
+  deviceId: string;
+  /** Canonical AOR of the device's user ({@link Store.removeUser} cascades by it). */
+  aor: string;
+  /** Whether the device advertised SA capability (Security-Client). */
+  capable: boolean;
+  /** Rules the device supports, in its order of preference. */
+  rules: string[];
+  /** Ranges the device supports. */
+  ranges: string[];
+  /** Device's Noise static public key, lower-case hex, if it made a handshake. */
+  staticKey?: string | undefined;
+  /** Encryption information in force (undefined while none). */
+  presence?: SaPresence | undefined;
+  rule?: string | undefined;
+  range?: string | undefined;
+  /** Key generation in force (0 = handshake key); not negative. */
+  generation?: number | undefined;
+  /** Last rekey, ms since epoch. */
+  lastRekeyAt?: number | undefined;
+  /** Last setting: state, id, failure reason ('not-capable', 'no-answer', …) and detail text, when. */
+  settingState: SaSettingState;
+  settingId?: string | undefined;
+  settingReason?: string | undefined;
+  settingDetail?: string | undefined;
+  /** ms since epoch. */
+  settingAt?: number | undefined;
+  /** Last change, ms since epoch. */
+  updatedAt: number;
+}
+
+/**
+ * A one-time enrolment token (SPEC SA-1): the secret is stored only as a SHA-256 hex hash.
+ * Absent optional fields are omitted on read.
+ */
+export interface EnrolmentTokenRecord {
+  /** Public token id (lower-case hex or base64url, unique). */
+  id: string;
+  /** Canonical AOR the token enrols a device for. */
+  aor: string;
+  /** SHA-256 of the secret, lower-case hex. */
+  secretHash: string;
+  /** ms since epoch. */
+  createdAt: number;
+  /** ms since epoch; the token is expired at `t` when `expiresAt <= t`. */
+  expiresAt: number;
+  /** When it was used (absent while unused) and the static key it enrolled. */
+  usedAt?: number | undefined;
+  usedByKey?: string | undefined;
+}
+
+/**
+ * A device static key accepted for an AOR (enrolled with a token); lower-case hex. Absent
+ * optional fields are omitted on read.
+ */
+export interface DeviceKeyRecord {
+  staticKey: string;
+  /** Canonical AOR the key is accepted for. */
+  aor: string;
+  /** ms since epoch. */
+  enrolledAt: number;
+  /** Token id it was enrolled with, if any. */
+  tokenId?: string | undefined;
+  /** Revocation time, ms since epoch, if revoked. */
+  revokedAt?: number | undefined;
+}
+
 /**
  * The storage contract.
  *
@@ -192,8 +294,9 @@ export interface Store {
   /** Replaces the HA1 hashes; rejects with `NotFoundError` if absent. */
   setUserCredentials(domain: string, username: string, ha1Md5: string, ha1Sha256: string, updatedAt: number): Promise<void>;
   /**
-   * Removes a user and, in the same transaction, the bindings and devices of its AOR
-   * ({@link userAor}); resolves `false` (and changes nothing) if it did not exist.
+   * Removes a user and, in the same transaction, the bindings, devices, SA device records,
+   * enrolment tokens and device keys of its AOR ({@link userAor}); resolves `false` (and
+   * changes nothing) if it did not exist. SA setting records (keyed by scope) are kept.
    */
   removeUser(domain: string, username: string): Promise<boolean>;
 
@@ -241,4 +344,42 @@ export interface Store {
   listRevokedCertificates(domain: string): Promise<CertificateRecord[]>;
   /** The next CRL number of `domain` (1, 2, …), durably incremented (RFC 5280 §5.2.3). */
   nextCrlNumber(domain: string): Promise<number>;
+
+  // SA
+
+  /** Creates or replaces the setting record of `record.scope` (every field replaced). */
+  putSaSetting(record: SaSettingRecord): Promise<void>;
+  /** The setting record of `scope`, or `undefined`. */
+  getSaSetting(scope: string): Promise<SaSettingRecord | undefined>;
+  /** All setting records, ordered by scope. */
+  listSaSettings(): Promise<SaSettingRecord[]>;
+  /** Removes a scope's record; true if one existed. */
+  deleteSaSetting(scope: string): Promise<boolean>;
+  /** Creates or replaces a device's SA record (every field replaced). */
+  upsertSaDevice(record: SaDeviceRecord): Promise<void>;
+  /** The device's SA record, or `undefined`. */
+  getSaDevice(deviceId: string): Promise<SaDeviceRecord | undefined>;
+  /** Devices' SA records (of one AOR if given), ordered by aor then deviceId. */
+  listSaDevices(aor?: string): Promise<SaDeviceRecord[]>;
+  /** Records an enrolment token; rejects with `ConflictError` if the id exists. */
+  addEnrolmentToken(token: EnrolmentTokenRecord): Promise<void>;
+  /** The token, or `undefined`. */
+  getEnrolmentToken(id: string): Promise<EnrolmentTokenRecord | undefined>;
+  /** Tokens (of one AOR if given), ordered by createdAt then id. */
+  listEnrolmentTokens(aor?: string): Promise<EnrolmentTokenRecord[]>;
+  /**
+   * Atomically marks an unused, unexpired (expiresAt > usedAt) token as used and records
+   * `key` as an accepted DeviceKeyRecord for the token's AOR in the same transaction.
+   * Resolves with the token as it was before use, or undefined when it is unknown, used or
+   * expired (then nothing changes). Two concurrent calls for one token: exactly one wins.
+   * Rejects with `ConflictError` (and changes nothing, the token stays unused) when `key` is
+   * already a recorded device key, revoked or not: a key is enrolled once.
+   */
+  consumeEnrolmentToken(id: string, usedAt: number, key: string): Promise<EnrolmentTokenRecord | undefined>;
+  /** The device key, or `undefined`. */
+  getDeviceKey(staticKey: string): Promise<DeviceKeyRecord | undefined>;
+  /** Device keys (of one AOR if given), revoked ones included, ordered by aor then staticKey. */
+  listDeviceKeys(aor?: string): Promise<DeviceKeyRecord[]>;
+  /** Marks a key revoked; true if it existed and was not yet revoked. */
+  revokeDeviceKey(staticKey: string, revokedAt: number): Promise<boolean>;
 }

@@ -11,13 +11,13 @@
  */
 import { MessageTooLargeError, SipherError } from '../errors.js';
 import {
-  buildMessage, createResponse, findHeadEnd, parseDatagram, parseHead, serialize, SipRequest, validateMessage,
+  buildMessage, createResponse, findHeadEnd, isRecordStart, parseDatagram, parseHead, serialize, SipRequest, validateMessage,
   type MessageLimits, type SipMessage,
 } from '../sip/index.js';
 import type { Logger } from '../util/logger.js';
 import type { StreamReader } from './stream-reader.js';
 import type { TransportStats } from './transport-stats.js';
-import { endpointKey, type Endpoint, type Inbound, type TlsPeerInfo } from './types.js';
+import { endpointKey, type Endpoint, type Inbound, type MessageProtector, type Protection, type TlsPeerInfo } from './types.js';
 import { stampTopVia } from './via-stamping.js';
 
 /** Where a piece of input came from, and how to answer on the same path. */
@@ -38,6 +38,11 @@ export interface InboundPipelineOptions {
   onMessage: (inbound: Inbound) => void;
 }
 
+/** Holder of the (optional, late-bound) SA record layer. */
+export interface ProtectorSlot {
+  protector: MessageProtector | undefined;
+}
+
 const CRLF = Buffer.from('\r\n', 'latin1');
 const EMPTY = Buffer.alloc(0);
 const REQUIRED = ['from', 'to', 'call-id', 'cseq'] as const;
@@ -45,6 +50,8 @@ const REQUIRED = ['from', 'to', 'call-id', 'cseq'] as const;
 /** Framing, validation and Via stamping of received bytes. */
 export class InboundPipeline {
   private readonly opts: InboundPipelineOptions;
+  /** The SA record layer, if one is wired (set by the transport manager). */
+  readonly slot: ProtectorSlot = { protector: undefined };
 
   constructor(opts: InboundPipelineOptions) {
     this.opts = opts;
@@ -54,6 +61,10 @@ export class InboundPipeline {
   datagram(buf: Buffer, ctx: ReceiveContext): void {
     // RFC 5626 §4.4: a datagram of only CRLFs (or an empty one) is a keep-alive.
     if (isLineEndsOnly(buf)) return;
+    if (isRecordStart(buf)) {
+      this.record(buf, ctx);
+      return;
+    }
     let message: SipMessage;
     try {
       message = parseDatagram(buf, this.opts.limits);
@@ -72,6 +83,7 @@ export class InboundPipeline {
     const { events, failure } = reader.push(chunk);
     for (const ev of events) {
       if (ev.kind === 'message') this.accept(ev.message, ctx);
+      else if (ev.kind === 'record') this.record(ev.bytes, ctx);
       else if (ev.kind === 'ping') {
         // RFC 5626 §4.4.1: answer a CRLFCRLF ping with a single CRLF pong.
         this.opts.stats.keepAlivePings++;
@@ -84,7 +96,42 @@ export class InboundPipeline {
     return false;
   }
 
+  /**
+   * One SA record (docs/protocol.md §3.2). Dropped when no SA layer is wired or it rejects
+   * the record; a sealed message that does not parse is dropped too — answering it in clear
+   * would disclose what was sealed.
+   */
+  private record(bytes: Buffer, ctx: ReceiveContext): void {
+    const opened = this.slot.protector?.openRecord(bytes, ctx.source);
+    if (!opened) {
+      this.opts.stats.dropped++;
+      return;
+    }
+    let message: SipMessage;
+    try {
+      message = parseDatagram(opened.plaintext, this.opts.limits);
+      validateMessage(message);
+      if (message.isRequest) stampTopVia(message, ctx.source);
+    } catch {
+      this.opts.stats.parseErrors++;
+      this.opts.stats.dropped++;
+      return;
+    }
+    this.deliver(message, ctx, opened.protection);
+  }
+
   private accept(message: SipMessage, ctx: ReceiveContext): void {
+    let protection: Protection | undefined;
+    const protector = this.slot.protector;
+    if (protector) {
+      const r = protector.inspectClear(message, ctx.source);
+      if (!r) {
+        this.opts.stats.dropped++;
+        return;
+      }
+      message = r.message;
+      protection = r.protection;
+    }
     try {
       validateMessage(message);
       if (message.isRequest) stampTopVia(message, ctx.source);
@@ -92,9 +139,13 @@ export class InboundPipeline {
       this.reject(error, message, ctx);
       return;
     }
+    this.deliver(message, ctx, protection);
+  }
+
+  private deliver(message: SipMessage, ctx: ReceiveContext, protection: Protection | undefined): void {
     this.opts.stats.received[ctx.source.protocol]++;
     try {
-      this.opts.onMessage({ message, source: ctx.source, local: ctx.local, connectionId: ctx.connectionId, tls: ctx.tls });
+      this.opts.onMessage({ message, source: ctx.source, local: ctx.local, connectionId: ctx.connectionId, tls: ctx.tls, protection });
     } catch (error) {
       this.opts.logger.error('onMessage handler threw', { error, source: endpointKey(ctx.source) });
     }

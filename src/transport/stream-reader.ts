@@ -5,7 +5,7 @@
  * @module
  */
 import {
-  buildMessage, contentLengthOf, findHeadEnd, parseHead, StreamFramer,
+  buildMessage, contentLengthOf, findHeadEnd, isRecordStart, parseHead, recordFrameLength, StreamFramer,
   type FramerEvent, type MessageLimits,
 } from '../sip/index.js';
 
@@ -84,6 +84,13 @@ function recover(data: Buffer, error: unknown, limits: MessageLimits): StreamRea
       off = i;
     }
     if (off >= data.length) return { events, failure: { error, head: undefined } };
+    if (isRecordStart(data, off)) {
+      const size = recordFrameLength(data, off);
+      if (size === undefined || off + size > data.length) return { events, failure: { error, head: undefined } };
+      events.push({ kind: 'record', bytes: Buffer.from(data.subarray(off, off + size)) });
+      off += size;
+      continue;
+    }
     const end = findHeadEnd(data, off);
     if (!end || end.headEnd - off > limits.maxHeadSize) return { events, failure: { error, head: undefined } };
     const head = data.subarray(off, end.headEnd);

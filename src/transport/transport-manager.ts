@@ -20,7 +20,9 @@ import type { TlsSettings, TransportContext } from './transport-context.js';
 import { copyStats, createStats, type TransportStats } from './transport-stats.js';
 import { DEFAULT_UDP_BUFFER, UdpListener } from './udp-transport.js';
 import { connectWs, listenWs } from './ws-transport.js';
-import { endpointKey, type Endpoint, type Inbound, type Target, type TransportLayer, type TransportProtocol } from './types.js';
+import {
+  endpointKey, type Endpoint, type Inbound, type MessageProtector, type Target, type TransportLayer, type TransportProtocol,
+} from './types.js';
 
 /** Options of {@link TransportManager}. Validated once, in the constructor. */
 export interface TransportManagerOptions {
@@ -62,6 +64,7 @@ export class TransportManager implements TransportLayer {
   private readonly udpBufferSize: number;
   private readonly listeners: Listener[] = [];
   private readonly udp: UdpListener[] = [];
+  private readonly pipeline: InboundPipeline;
   private closed = false;
 
   constructor(options: TransportManagerOptions) {
@@ -77,6 +80,7 @@ export class TransportManager implements TransportLayer {
     this.counters = createStats();
     this.pool = new ConnectionPool({ maxConnections, idleTimeoutMs, clock, stats: this.counters });
     const pipeline = new InboundPipeline({ limits, logger, stats: this.counters, onMessage: options.onMessage });
+    this.pipeline = pipeline;
     // A random prefix keeps ids unique across restarts (RFC 5626 flows may be stored).
     const prefix = randomToken(options.random ?? createCryptoRandom(), 10);
     let seq = 0;
@@ -132,7 +136,8 @@ export class TransportManager implements TransportLayer {
    */
   async send(message: SipMessage, target: Target): Promise<void> {
     if (this.closed) throw new TransportError('transport manager is closed');
-    const bytes = serialize(message);
+    const protector = this.pipeline.slot.protector;
+    const bytes = protector ? protector.protect(message, target) : serialize(message);
     try {
       if (target.protocol === 'udp') await this.udpFor(target).send(bytes, target.address, target.port);
       else await (await this.connectionFor(target)).write(bytes);
@@ -140,6 +145,14 @@ export class TransportManager implements TransportLayer {
       throw error instanceof TransportError ? error : new TransportError(`send to ${endpointKey(target)} failed`, error);
     }
     this.counters.sent[target.protocol]++;
+  }
+
+  /**
+   * Wires the SA record layer (SPEC SA-*): received records and partial-range messages are
+   * opened by it, and every message sent passes through it. Set once, by the composition root.
+   */
+  setProtector(protector: MessageProtector | undefined): void {
+    this.pipeline.slot.protector = protector;
   }
 
   /** The first listening endpoint of `protocol` (of `family` if given). */

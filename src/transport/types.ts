@@ -30,6 +30,34 @@ export interface Inbound {
   connectionId?: string | undefined;
   /** For TLS and WSS: what the handshake established about the peer (POL-3, RFC 5922). */
   tls?: TlsPeerInfo | undefined;
+  /** Set when the message arrived protected by a signalling SA (SPEC SA-*). */
+  protection?: Protection | undefined;
+}
+
+/** What protected a received message: the SA, its key generation and the identity bound to it. */
+export interface Protection {
+  /** SA id, lower-case hex. */
+  saId: string;
+  /** Key generation the message was sealed under. */
+  generation: number;
+  /** The AOR the SA is bound to, once the device is authenticated. */
+  identity: string | undefined;
+  /** The range it was sealed with (`whole`, `partial`, `partial:…`). */
+  range: string;
+}
+
+/**
+ * The SA record layer seen from the transport (implemented by `security/sa/SaEndpoint`, wired
+ * by the composition roots). Every call is synchronous and never throws for bad input:
+ * rejected input is counted by the protector and dropped.
+ */
+export interface MessageProtector {
+  /** One SA record (first byte 0xD3): the plaintext SIP bytes, or `undefined` if dropped. */
+  openRecord(record: Buffer, source: Endpoint): { plaintext: Buffer; protection: Protection } | undefined;
+  /** A message received as SIP text: passed (a partial-range one opened), or `undefined` if dropped. */
+  inspectClear(message: SipMessage, source: Endpoint): { message: SipMessage; protection?: Protection | undefined } | undefined;
+  /** The bytes to send for `message` to `target` (sealed if the peer has an SA). */
+  protect(message: SipMessage, target: Target): Buffer;
 }
 
 /** TLS facts about a connection (TLS, WSS), fixed once the handshake completes. */

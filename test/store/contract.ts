@@ -6,7 +6,18 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { ConflictError, NotFoundError, StoreError } from '../../src/errors.js';
-import type { BindingRecord, CaRootRecord, CertificateRecord, DeviceRecord, Store, UserRecord } from '../../src/store/store.js';
+import type {
+  BindingRecord,
+  CaRootRecord,
+  CertificateRecord,
+  DeviceKeyRecord,
+  DeviceRecord,
+  EnrolmentTokenRecord,
+  SaDeviceRecord,
+  SaSettingRecord,
+  Store,
+  UserRecord,
+} from '../../src/store/store.js';
 
 /** What a factory hands the suite for one test. */
 export interface ContractSubject {
@@ -83,6 +94,24 @@ function cert(serial: string, aor: string, extra: Partial<CertificateRecord> = {
   };
 }
 
+/** An SA setting with no optional fields; `extra` adds or overrides. */
+function saSetting(scope: string, extra: Partial<SaSettingRecord> = {}): SaSettingRecord {
+  return { scope, updatedAt: T, ...extra };
+}
+
+/** A device SA record with no optional fields; `extra` adds or overrides. */
+function saDevice(deviceId: string, aor: string, extra: Partial<SaDeviceRecord> = {}): SaDeviceRecord {
+  return { deviceId, aor, capable: true, rules: [], ranges: [], settingState: 'none', updatedAt: T, ...extra };
+}
+
+/** An unused token valid for an hour from T. */
+function token(id: string, aor: string, extra: Partial<EnrolmentTokenRecord> = {}): EnrolmentTokenRecord {
+  return { id, aor, secretHash: `${id}`.padEnd(64, '0'), createdAt: T, expiresAt: T + 3_600_000, ...extra };
+}
+
+/** A 32-byte static key, lower-case hex, from a short tag. */
+const key = (tag: string): string => Buffer.from(tag).toString('hex').padEnd(64, '0');
+
 const isConflict = (e: unknown): boolean => e instanceof ConflictError && e.code === 'SIPHER_ERR_CONFLICT';
 const isNotFound = (e: unknown): boolean => e instanceof NotFoundError && e.code === 'SIPHER_ERR_NOT_FOUND';
 const isStoreError = (e: unknown): boolean => e instanceof StoreError && e.code === 'SIPHER_ERR_STORE';
@@ -109,6 +138,10 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         assert.ok(Number.isInteger(v) && v > 0, `schema version ${v}`);
       });
 
+      it('is at schema version 3 (migration 3: SA tables)', async () => {
+        assert.equal(await store.schemaVersion(), 3);
+      });
+
       it('open() again, or twice at once, is a no-op that keeps data', async () => {
         await store.addUser(user('example.com', 'alice'));
         await store.open();
@@ -124,6 +157,63 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         await assert.rejects(store.applyBindingChanges([{ kind: 'removeAll', aor: 'sip:a@b' }]), isStoreError);
         await store.open();
         assert.ok((await store.schemaVersion()) > 0);
+      });
+
+      it('rejects every SA method on a closed store with StoreError', async () => {
+        await store.close();
+        const calls: [string, () => Promise<unknown>][] = [
+          ['putSaSetting', () => store.putSaSetting(saSetting('domain:example.com'))],
+          ['getSaSetting', () => store.getSaSetting('domain:example.com')],
+          ['listSaSettings', () => store.listSaSettings()],
+          ['deleteSaSetting', () => store.deleteSaSetting('domain:example.com')],
+          ['upsertSaDevice', () => store.upsertSaDevice(saDevice('d', 'sip:a@example.com'))],
+          ['getSaDevice', () => store.getSaDevice('d')],
+          ['listSaDevices', () => store.listSaDevices()],
+          ['listSaDevices(aor)', () => store.listSaDevices('sip:a@example.com')],
+          ['addEnrolmentToken', () => store.addEnrolmentToken(token('t', 'sip:a@example.com'))],
+          ['getEnrolmentToken', () => store.getEnrolmentToken('t')],
+          ['listEnrolmentTokens', () => store.listEnrolmentTokens()],
+          ['consumeEnrolmentToken', () => store.consumeEnrolmentToken('t', T, key('k'))],
+          ['getDeviceKey', () => store.getDeviceKey(key('k'))],
+          ['listDeviceKeys', () => store.listDeviceKeys()],
+          ['revokeDeviceKey', () => store.revokeDeviceKey(key('k'), T)],
+        ];
+        for (const [what, call] of calls) await assert.rejects(call(), isStoreError, what);
+        await store.open();
+        assert.ok((await store.schemaVersion()) > 0);
+      });
+
+      it('keeps SA settings, device records, tokens and keys across close and a new instance', async (t) => {
+        if (!subject.reopen) {
+          t.skip('store has no persistent backing');
+          return;
+        }
+        const aor = 'sip:alice@example.com';
+        const setting = saSetting('domain:example.com', { presence: 'on', rule: 'aes-256-gcm', range: 'whole', updateTimerSeconds: 3600, graceSeconds: 30 });
+        const dev = saDevice('urn:uuid:1', aor, { rules: ['aes-256-gcm', 'chacha20-poly1305'], ranges: ['whole'], staticKey: key('s'), generation: 2 });
+        await store.putSaSetting(setting);
+        await store.upsertSaDevice(dev);
+        await store.addEnrolmentToken(token('t1', aor));
+        await store.addEnrolmentToken(token('t2', aor, { createdAt: T + 1 }));
+        assert.ok(await store.consumeEnrolmentToken('t1', T + 10, key('k1')));
+        await store.close();
+
+        const again = await subject.reopen();
+        await again.open();
+        try {
+          assert.equal(await again.schemaVersion(), 3);
+          assert.deepEqual(await again.listSaSettings(), [setting]);
+          assert.deepEqual(await again.listSaDevices(), [dev]);
+          assert.deepEqual(await again.listEnrolmentTokens(aor), [
+            token('t1', aor, { usedAt: T + 10, usedByKey: key('k1') }),
+            token('t2', aor, { createdAt: T + 1 }),
+          ]);
+          assert.deepEqual(await again.listDeviceKeys(), [{ staticKey: key('k1'), aor, enrolledAt: T + 10, tokenId: 't1' }]);
+          // The consumed token stays consumed in the new instance.
+          assert.equal(await again.consumeEnrolmentToken('t1', T + 20, key('k2')), undefined);
+        } finally {
+          await again.close();
+        }
       });
 
       it('keeps everything across close and a new instance (persistence)', async (t) => {
@@ -243,6 +333,42 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         assert.equal(await store.getDevice('dev-a'), undefined);
         assert.equal((await store.getBindings('sip:bob@example.com')).length, 1);
         assert.deepEqual(await store.listDevices(), [device('dev-b', 'sip:bob@example.com')]);
+      });
+
+      it('removing a user removes its SA device records, enrolment tokens and device keys, and only those', async () => {
+        const alice = 'sip:alice@example.com';
+        const bob = 'sip:bob@example.com';
+        await store.addUser(user('example.com', 'alice'));
+        await store.addUser(user('example.com', 'bob'));
+        await store.upsertSaDevice(saDevice('dev-a', alice));
+        await store.upsertSaDevice(saDevice('dev-b', bob));
+        await store.addEnrolmentToken(token('ta1', alice));
+        await store.addEnrolmentToken(token('ta2', alice));
+        await store.addEnrolmentToken(token('tb1', bob));
+        assert.ok(await store.consumeEnrolmentToken('ta1', T + 1, key('ka')));
+        assert.ok(await store.consumeEnrolmentToken('tb1', T + 1, key('kb')));
+        const settings = [saSetting('device:dev-a', { presence: 'on' }), saSetting('domain:example.com', { presence: 'off' })];
+        for (const st of settings) await store.putSaSetting(st);
+
+        assert.equal(await store.removeUser('example.com', 'alice'), true);
+        assert.equal(await store.getSaDevice('dev-a'), undefined);
+        assert.deepEqual(await store.listSaDevices(), [saDevice('dev-b', bob)]);
+        assert.equal(await store.getEnrolmentToken('ta1'), undefined);
+        assert.equal(await store.getEnrolmentToken('ta2'), undefined);
+        assert.deepEqual((await store.listEnrolmentTokens()).map((t) => t.id), ['tb1']);
+        assert.equal(await store.getDeviceKey(key('ka')), undefined);
+        assert.deepEqual((await store.listDeviceKeys()).map((k) => k.staticKey), [key('kb')]);
+        // Settings are keyed by scope, not by AOR: untouched.
+        assert.deepEqual(await store.listSaSettings(), settings);
+      });
+
+      it('removing a missing user leaves SA records of its AOR alone', async () => {
+        const ghost = 'sip:ghost@example.com';
+        await store.upsertSaDevice(saDevice('dev-g', ghost));
+        await store.addEnrolmentToken(token('tg', ghost));
+        assert.equal(await store.removeUser('example.com', 'ghost'), false);
+        assert.deepEqual(await store.getSaDevice('dev-g'), saDevice('dev-g', ghost));
+        assert.deepEqual(await store.getEnrolmentToken('tg'), token('tg', ghost));
       });
 
       it('cascades through the canonical AOR (lower-case domain)', async () => {
@@ -531,6 +657,355 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
           byId.filter((d) => d.aor === 'sip:alice@example.com'),
         );
         assert.deepEqual(await store.listDevices('sip:nobody@example.com'), []);
+      });
+    });
+
+    describe('SA settings', () => {
+      it('round-trips a setting with every optional field, and one with none (absent stays absent)', async () => {
+        const full = saSetting('domain:example.com', {
+          presence: 'on',
+          rule: 'aes-256-gcm',
+          range: 'partial:From,To',
+          updateTimerSeconds: 86_400,
+          graceSeconds: 30,
+          updatedAt: T + 5,
+        });
+        const bare = saSetting('device:urn:uuid:1');
+        await store.putSaSetting(full);
+        await store.putSaSetting(bare);
+        assert.deepEqual(await store.getSaSetting('domain:example.com'), full);
+        const got = await store.getSaSetting('device:urn:uuid:1');
+        assert.deepEqual(got, bare);
+        assert.ok(got);
+        for (const k of ['presence', 'rule', 'range', 'updateTimerSeconds', 'graceSeconds'] as const) {
+          assert.equal(k in got, false, `${k} should be absent`);
+        }
+        assert.equal(await store.getSaSetting('domain:none.example'), undefined);
+      });
+
+      it('keeps falsy values: presence off, timer and grace 0, empty rule', async () => {
+        const s = saSetting('domain:example.com', { presence: 'off', updateTimerSeconds: 0, graceSeconds: 0, rule: '', range: 'whole' });
+        await store.putSaSetting(s);
+        assert.deepEqual(await store.getSaSetting('domain:example.com'), s);
+      });
+
+      it('put replaces every field of an existing scope (optional fields cleared)', async () => {
+        await store.putSaSetting(saSetting('domain:example.com', { presence: 'on', rule: 'auto', range: 'whole', updateTimerSeconds: 60, graceSeconds: 5 }));
+        const second = saSetting('domain:example.com', { presence: 'off', updatedAt: T + 100 });
+        await store.putSaSetting(second);
+        assert.deepEqual(await store.getSaSetting('domain:example.com'), second);
+        assert.equal((await store.listSaSettings()).length, 1);
+      });
+
+      it('lists settings ordered by scope in code point order', async () => {
+        const scopes = ['domain:example.com', 'device:urn:uuid:b', 'device:URN:uuid:a', 'domain:Example.org', 'device:urn:uuid:a'];
+        for (const sc of scopes) await store.putSaSetting(saSetting(sc));
+        assert.deepEqual(
+          (await store.listSaSettings()).map((x) => x.scope),
+          [...scopes].sort(),
+        );
+      });
+
+      it('deletes a scope: true once, then false; other scopes kept', async () => {
+        await store.putSaSetting(saSetting('domain:example.com'));
+        await store.putSaSetting(saSetting('device:d1'));
+        assert.equal(await store.deleteSaSetting('domain:example.com'), true);
+        assert.equal(await store.deleteSaSetting('domain:example.com'), false);
+        assert.equal(await store.deleteSaSetting('device:none'), false);
+        assert.equal(await store.getSaSetting('domain:example.com'), undefined);
+        assert.deepEqual(await store.listSaSettings(), [saSetting('device:d1')]);
+      });
+
+      it('rejects a presence outside on/off or a negative timer with StoreError, changing nothing', async () => {
+        await assert.rejects(
+          store.putSaSetting(saSetting('domain:example.com', { presence: 'maybe' as unknown as 'on' })),
+          isStoreError,
+        );
+        await assert.rejects(store.putSaSetting(saSetting('domain:example.com', { updateTimerSeconds: -1 })), isStoreError);
+        assert.deepEqual(await store.listSaSettings(), []);
+      });
+    });
+
+    describe('SA device records', () => {
+      const aor = 'sip:alice@example.com';
+
+      it('round-trips a record with every optional field, and one with none (absent stays absent)', async () => {
+        const full = saDevice('urn:uuid:1', aor, {
+          capable: true,
+          rules: ['chacha20-poly1305', 'aes-256-gcm', 'aes-128-gcm'],
+          ranges: ['whole', 'partial'],
+          staticKey: key('static'),
+          presence: 'on',
+          rule: 'aes-256-gcm',
+          range: 'partial:Contact,From',
+          generation: 7,
+          lastRekeyAt: T + 1000,
+          settingState: 'failed',
+          settingId: 'set-42',
+          settingReason: 'no-answer',
+          settingDetail: 'no 200 OK within 32 s',
+          settingAt: T + 2000,
+          updatedAt: T + 3000,
+        });
+        const bare = saDevice('urn:uuid:2', aor, { capable: false });
+        await store.upsertSaDevice(full);
+        await store.upsertSaDevice(bare);
+        assert.deepEqual(await store.getSaDevice('urn:uuid:1'), full);
+        const got = await store.getSaDevice('urn:uuid:2');
+        assert.deepEqual(got, bare);
+        assert.ok(got);
+        for (const k of [
+          'staticKey',
+          'presence',
+          'rule',
+          'range',
+          'generation',
+          'lastRekeyAt',
+          'settingId',
+          'settingReason',
+          'settingDetail',
+          'settingAt',
+        ] as const) {
+          assert.equal(k in got, false, `${k} should be absent`);
+        }
+        assert.equal(await store.getSaDevice('urn:uuid:none'), undefined);
+      });
+
+      it('round-trips rule and range lists exactly: empty, one, many, order, awkward characters', async () => {
+        const lists = [
+          [],
+          ['aes-256-gcm'],
+          ['b', 'a', 'c', 'a'],
+          ['with,comma', '"quoted"', 'back\\slash', '{braces}', 'NULL', '', ' spaced ', 'üñí©ødé', '[]'],
+        ];
+        for (const [i, l] of lists.entries()) {
+          await store.upsertSaDevice(saDevice(`d${i}`, aor, { rules: l, ranges: [...l].reverse() }));
+        }
+        const got = await store.listSaDevices(aor);
+        assert.deepEqual(
+          got.map((d) => d.rules),
+          lists,
+        );
+        assert.deepEqual(
+          got.map((d) => d.ranges),
+          lists.map((l) => [...l].reverse()),
+        );
+      });
+
+      it('keeps falsy values: generation 0, presence off, empty detail', async () => {
+        const d = saDevice('d', aor, { generation: 0, presence: 'off', settingDetail: '', lastRekeyAt: 0, capable: false });
+        await store.upsertSaDevice(d);
+        assert.deepEqual(await store.getSaDevice('d'), d);
+      });
+
+      it('upsert replaces every field (optional fields cleared, aor moved)', async () => {
+        await store.upsertSaDevice(
+          saDevice('d', aor, {
+            rules: ['x'],
+            staticKey: key('a'),
+            presence: 'on',
+            rule: 'x',
+            range: 'whole',
+            generation: 3,
+            lastRekeyAt: T,
+            settingState: 'completed',
+            settingId: 's1',
+            settingAt: T,
+          }),
+        );
+        const second = saDevice('d', 'sip:bob@example.com', { capable: false, settingState: 'pending', updatedAt: T + 9 });
+        await store.upsertSaDevice(second);
+        assert.deepEqual(await store.getSaDevice('d'), second);
+        assert.deepEqual(await store.listSaDevices(aor), []);
+      });
+
+      it('lists records ordered by aor then deviceId (code point order), all or of one aor', async () => {
+        const ds = [
+          saDevice('urn:uuid:b', 'sip:bob@example.com'),
+          saDevice('urn:uuid:c', aor),
+          saDevice('urn:uuid:a', aor, { settingState: 'pending' }),
+          saDevice('URN:uuid:z', aor),
+          saDevice('urn:uuid:0', 'sip:Zed@example.com'),
+        ];
+        for (const d of ds) await store.upsertSaDevice(d);
+        const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+        const sorted = [...ds].sort((x, y) => cmp(x.aor, y.aor) || cmp(x.deviceId, y.deviceId));
+        assert.deepEqual(await store.listSaDevices(), sorted);
+        assert.deepEqual(
+          await store.listSaDevices(aor),
+          sorted.filter((d) => d.aor === aor),
+        );
+        assert.deepEqual(await store.listSaDevices('sip:nobody@example.com'), []);
+      });
+
+      it('rejects an unknown setting state, a bad presence or a negative generation with StoreError', async () => {
+        await assert.rejects(store.upsertSaDevice(saDevice('d', aor, { settingState: 'done' as unknown as 'none' })), isStoreError);
+        await assert.rejects(store.upsertSaDevice(saDevice('d', aor, { presence: 'yes' as unknown as 'on' })), isStoreError);
+        await assert.rejects(store.upsertSaDevice(saDevice('d', aor, { generation: -1 })), isStoreError);
+        assert.equal(await store.getSaDevice('d'), undefined);
+      });
+    });
+
+    describe('enrolment tokens and device keys', () => {
+      const aor = 'sip:alice@example.com';
+
+      it('adds and gets a token exactly; absent used fields stay absent; present ones round-trip', async () => {
+        const t = token('0a1b', aor);
+        await store.addEnrolmentToken(t);
+        const got = await store.getEnrolmentToken('0a1b');
+        assert.deepEqual(got, t);
+        assert.ok(got && !('usedAt' in got) && !('usedByKey' in got));
+        const used = token('used', aor, { usedAt: T + 5, usedByKey: key('u') });
+        await store.addEnrolmentToken(used);
+        assert.deepEqual(await store.getEnrolmentToken('used'), used);
+        assert.equal(await store.getEnrolmentToken('none'), undefined);
+      });
+
+      it('rejects a duplicate token id with ConflictError and keeps the original', async () => {
+        const t = token('dup', aor);
+        await store.addEnrolmentToken(t);
+        await assert.rejects(store.addEnrolmentToken(token('dup', 'sip:bob@example.com', { createdAt: T + 1 })), isConflict);
+        assert.deepEqual(await store.getEnrolmentToken('dup'), t);
+      });
+
+      it('lists tokens ordered by createdAt then id, all or of one aor', async () => {
+        const ts = [
+          token('b', aor, { createdAt: T + 10 }),
+          token('a', 'sip:bob@example.com', { createdAt: T + 10 }),
+          token('z', aor, { createdAt: T }),
+          token('B', aor, { createdAt: T + 10 }),
+          token('c', 'sip:bob@example.com', { createdAt: T + 20 }),
+        ];
+        for (const t of ts) await store.addEnrolmentToken(t);
+        const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+        const sorted = [...ts].sort((x, y) => x.createdAt - y.createdAt || cmp(x.id, y.id));
+        assert.deepEqual(await store.listEnrolmentTokens(), sorted);
+        assert.deepEqual(
+          await store.listEnrolmentTokens(aor),
+          sorted.filter((t) => t.aor === aor),
+        );
+        assert.deepEqual(await store.listEnrolmentTokens('sip:nobody@example.com'), []);
+      });
+
+      it('consumes an unused, unexpired token once, recording the key for its AOR', async () => {
+        const t = token('tok', aor);
+        await store.addEnrolmentToken(t);
+        assert.equal(await store.consumeEnrolmentToken('unknown', T + 1, key('k')), undefined, 'unknown token');
+        assert.deepEqual(await store.listDeviceKeys(), []);
+
+        const before = await store.consumeEnrolmentToken('tok', T + 1, key('k'));
+        assert.deepEqual(before, t, 'resolves the token as it was before use');
+        assert.ok(before && !('usedAt' in before) && !('usedByKey' in before));
+        assert.deepEqual(await store.getEnrolmentToken('tok'), { ...t, usedAt: T + 1, usedByKey: key('k') });
+        const k: DeviceKeyRecord = { staticKey: key('k'), aor, enrolledAt: T + 1, tokenId: 'tok' };
+        assert.deepEqual(await store.getDeviceKey(key('k')), k);
+
+        assert.equal(await store.consumeEnrolmentToken('tok', T + 2, key('k2')), undefined, 'second use');
+        assert.deepEqual(await store.getEnrolmentToken('tok'), { ...t, usedAt: T + 1, usedByKey: key('k') });
+        assert.equal(await store.getDeviceKey(key('k2')), undefined);
+        assert.deepEqual(await store.listDeviceKeys(), [k]);
+      });
+
+      it('refuses an expired token (expiresAt <= usedAt) and changes nothing', async () => {
+        const t = token('old', aor, { expiresAt: T + 100 });
+        await store.addEnrolmentToken(t);
+        assert.equal(await store.consumeEnrolmentToken('old', T + 100, key('k')), undefined, 'at expiry');
+        assert.equal(await store.consumeEnrolmentToken('old', T + 5000, key('k')), undefined, 'after expiry');
+        assert.deepEqual(await store.getEnrolmentToken('old'), t);
+        assert.deepEqual(await store.listDeviceKeys(), []);
+        assert.ok(await store.consumeEnrolmentToken('old', T + 99, key('k')), 'just before expiry');
+      });
+
+      it('refuses a token added as already used', async () => {
+        const t = token('pre', aor, { usedAt: T, usedByKey: key('x') });
+        await store.addEnrolmentToken(t);
+        assert.equal(await store.consumeEnrolmentToken('pre', T + 1, key('k')), undefined);
+        assert.deepEqual(await store.getEnrolmentToken('pre'), t);
+        assert.deepEqual(await store.listDeviceKeys(), []);
+      });
+
+      it('lets exactly one of two concurrent consumers of one token win', async () => {
+        await store.addEnrolmentToken(token('race', aor));
+        const results = await Promise.all([
+          store.consumeEnrolmentToken('race', T + 1, key('r1')),
+          store.consumeEnrolmentToken('race', T + 1, key('r2')),
+        ]);
+        const winners = results.filter((r) => r !== undefined);
+        assert.equal(winners.length, 1, `winners: ${JSON.stringify(results)}`);
+        assert.deepEqual(winners[0], token('race', aor));
+        const keys = await store.listDeviceKeys(aor);
+        assert.equal(keys.length, 1);
+        const won = results[0] ? key('r1') : key('r2');
+        assert.deepEqual(keys[0], { staticKey: won, aor, enrolledAt: T + 1, tokenId: 'race' });
+        assert.equal((await store.getEnrolmentToken('race'))?.usedByKey, won);
+      });
+
+      it('consuming many tokens concurrently enrols every key', async () => {
+        const n = 12;
+        for (let i = 0; i < n; i++) await store.addEnrolmentToken(token(`t${i}`, aor));
+        const results = await Promise.all(
+          Array.from({ length: n }, (_, i) => store.consumeEnrolmentToken(`t${i}`, T + 1, key(`c${i}`))),
+        );
+        assert.ok(results.every((r) => r !== undefined));
+        assert.equal((await store.listDeviceKeys(aor)).length, n);
+      });
+
+      it('rejects a key already enrolled with ConflictError and leaves the token unused', async () => {
+        await store.addEnrolmentToken(token('first', aor));
+        await store.addEnrolmentToken(token('second', 'sip:bob@example.com'));
+        assert.ok(await store.consumeEnrolmentToken('first', T + 1, key('same')));
+        await assert.rejects(store.consumeEnrolmentToken('second', T + 2, key('same')), isConflict);
+        assert.deepEqual(await store.getEnrolmentToken('second'), token('second', 'sip:bob@example.com'));
+        assert.deepEqual(await store.getDeviceKey(key('same')), { staticKey: key('same'), aor, enrolledAt: T + 1, tokenId: 'first' });
+        // The store stays usable and the token can still be used with another key.
+        assert.ok(await store.consumeEnrolmentToken('second', T + 3, key('other')));
+      });
+
+      it('lists device keys ordered by aor then staticKey, all or of one aor, revoked included', async () => {
+        const specs: [string, string, string][] = [
+          ['t1', 'sip:bob@example.com', key('b')],
+          ['t2', aor, key('z')],
+          ['t3', aor, key('a')],
+          ['t4', 'sip:Carol@example.com', key('c')],
+        ];
+        for (const [id, a, k] of specs) {
+          await store.addEnrolmentToken(token(id, a));
+          assert.ok(await store.consumeEnrolmentToken(id, T + 1, k));
+        }
+        assert.equal(await store.revokeDeviceKey(key('z'), T + 50), true);
+        const cmp = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+        const expected: DeviceKeyRecord[] = specs
+          .map(([id, a, k]): DeviceKeyRecord => ({ staticKey: k, aor: a, enrolledAt: T + 1, tokenId: id }))
+          .map((r) => (r.staticKey === key('z') ? { ...r, revokedAt: T + 50 } : r))
+          .sort((x, y) => cmp(x.aor, y.aor) || cmp(x.staticKey, y.staticKey));
+        assert.deepEqual(await store.listDeviceKeys(), expected);
+        assert.deepEqual(
+          await store.listDeviceKeys(aor),
+          expected.filter((r) => r.aor === aor),
+        );
+        assert.deepEqual(await store.listDeviceKeys('sip:nobody@example.com'), []);
+        assert.equal(await store.getDeviceKey(key('none')), undefined);
+      });
+
+      it('revokes a key: true once, then false; unknown key false; revokedAt kept from the first', async () => {
+        await store.addEnrolmentToken(token('t', aor));
+        assert.ok(await store.consumeEnrolmentToken('t', T + 1, key('k')));
+        const k = await store.getDeviceKey(key('k'));
+        assert.ok(k && !('revokedAt' in k));
+        assert.equal(await store.revokeDeviceKey(key('k'), T + 10), true);
+        assert.equal(await store.revokeDeviceKey(key('k'), T + 20), false);
+        assert.equal(await store.revokeDeviceKey(key('unknown'), T + 20), false);
+        assert.deepEqual(await store.getDeviceKey(key('k')), { staticKey: key('k'), aor, enrolledAt: T + 1, tokenId: 't', revokedAt: T + 10 });
+      });
+
+      it('a revoked key cannot be enrolled again with a fresh token', async () => {
+        await store.addEnrolmentToken(token('t1', aor));
+        await store.addEnrolmentToken(token('t2', aor));
+        assert.ok(await store.consumeEnrolmentToken('t1', T + 1, key('k')));
+        assert.equal(await store.revokeDeviceKey(key('k'), T + 2), true);
+        await assert.rejects(store.consumeEnrolmentToken('t2', T + 3, key('k')), isConflict);
+        assert.equal((await store.getDeviceKey(key('k')))?.revokedAt, T + 2);
+        assert.equal((await store.getEnrolmentToken('t2'))?.usedAt, undefined);
       });
     });
 

@@ -101,4 +101,60 @@ export const postgresMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE sa_settings (
+        scope                TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        presence             TEXT   CHECK (presence IN ('on', 'off')),
+        rule                 TEXT,
+        range_desc           TEXT,
+        update_timer_seconds BIGINT CHECK (update_timer_seconds >= 0),
+        grace_seconds        BIGINT CHECK (grace_seconds >= 0),
+        updated_at           BIGINT NOT NULL
+      );
+
+      CREATE TABLE sa_devices (
+        device_id      TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        aor            TEXT COLLATE "C" NOT NULL,
+        capable        BOOLEAN NOT NULL,
+        rules          TEXT[]  NOT NULL,
+        ranges         TEXT[]  NOT NULL,
+        static_key     TEXT,
+        presence       TEXT    CHECK (presence IN ('on', 'off')),
+        rule           TEXT,
+        range_desc     TEXT,
+        generation     BIGINT  CHECK (generation >= 0),
+        last_rekey_at  BIGINT,
+        setting_state  TEXT    NOT NULL CHECK (setting_state IN ('none', 'pending', 'completed', 'failed')),
+        setting_id     TEXT,
+        setting_reason TEXT,
+        setting_detail TEXT,
+        setting_at     BIGINT,
+        updated_at     BIGINT  NOT NULL
+      );
+      CREATE INDEX sa_devices_aor ON sa_devices (aor, device_id);
+
+      CREATE TABLE enrolment_tokens (
+        id          TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        aor         TEXT COLLATE "C" NOT NULL,
+        secret_hash TEXT   NOT NULL,
+        created_at  BIGINT NOT NULL,
+        expires_at  BIGINT NOT NULL,
+        used_at     BIGINT,
+        used_by_key TEXT
+      );
+      CREATE INDEX enrolment_tokens_aor ON enrolment_tokens (aor, created_at, id);
+      CREATE INDEX enrolment_tokens_created ON enrolment_tokens (created_at, id);
+
+      CREATE TABLE device_keys (
+        static_key  TEXT COLLATE "C" NOT NULL PRIMARY KEY,
+        aor         TEXT COLLATE "C" NOT NULL,
+        enrolled_at BIGINT NOT NULL,
+        token_id    TEXT,
+        revoked_at  BIGINT
+      );
+      CREATE INDEX device_keys_aor ON device_keys (aor, static_key);
+    `,
+  },
 ];

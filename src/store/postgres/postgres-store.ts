@@ -19,8 +19,14 @@ import type {
   CaRootRecord,
   CertificateQuery,
   CertificateRecord,
+  DeviceKeyRecord,
   DeviceRecord,
+  EnrolmentTokenRecord,
   RevocationReason,
+  SaDeviceRecord,
+  SaPresence,
+  SaSettingRecord,
+  SaSettingState,
   Store,
   UserRecord,
 } from '../store.js';
@@ -47,6 +53,11 @@ const ROOT_COLS = 'fingerprint, domain, certificate, encrypted_key, active, crea
 const CERT_COLS =
   'serial, domain, aor, kind, certificate, spki_fingerprint, not_before, not_after, issued_at, device_id, parent_serial, revoked_at, revocation_reason';
 const CERT_VALUES = '$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13';
+const SA_SETTING_COLS = 'scope, presence, rule, range_desc, update_timer_seconds, grace_seconds, updated_at';
+const SA_DEVICE_COLS =
+  'device_id, aor, capable, rules, ranges, static_key, presence, rule, range_desc, generation, last_rekey_at, setting_state, setting_id, setting_reason, setting_detail, setting_at, updated_at';
+const TOKEN_COLS = 'id, aor, secret_hash, created_at, expires_at, used_at, used_by_key';
+const KEY_COLS = 'static_key, aor, enrolled_at, token_id, revoked_at';
 
 const SQL = {
   insertUser: `INSERT INTO users (${USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -57,6 +68,9 @@ const SQL = {
   deleteUser: 'DELETE FROM users WHERE domain = $1 AND username = $2',
   deleteBindingsOfAor: 'DELETE FROM bindings WHERE aor = $1',
   deleteDevicesOfAor: 'DELETE FROM devices WHERE aor = $1',
+  deleteSaDevicesOfAor: 'DELETE FROM sa_devices WHERE aor = $1',
+  deleteTokensOfAor: 'DELETE FROM enrolment_tokens WHERE aor = $1',
+  deleteDeviceKeysOfAor: 'DELETE FROM device_keys WHERE aor = $1',
   upsertBinding: `INSERT INTO bindings (${BINDING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
     ON CONFLICT (aor, contact) DO UPDATE SET contact_header = excluded.contact_header,
       instance_id = excluded.instance_id, reg_id = excluded.reg_id, call_id = excluded.call_id,
@@ -88,6 +102,38 @@ const SQL = {
   listRevoked: `SELECT ${CERT_COLS} FROM certificates WHERE domain = $1 AND revoked_at IS NOT NULL ORDER BY revoked_at, serial`,
   bumpCrlNumber: `INSERT INTO crl_numbers (domain, last) VALUES ($1, 1)
     ON CONFLICT (domain) DO UPDATE SET last = crl_numbers.last + 1 RETURNING last`,
+  putSaSetting: `INSERT INTO sa_settings (${SA_SETTING_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)
+    ON CONFLICT (scope) DO UPDATE SET presence = excluded.presence, rule = excluded.rule,
+      range_desc = excluded.range_desc, update_timer_seconds = excluded.update_timer_seconds,
+      grace_seconds = excluded.grace_seconds, updated_at = excluded.updated_at`,
+  getSaSetting: `SELECT ${SA_SETTING_COLS} FROM sa_settings WHERE scope = $1`,
+  listSaSettings: `SELECT ${SA_SETTING_COLS} FROM sa_settings ORDER BY scope`,
+  deleteSaSetting: 'DELETE FROM sa_settings WHERE scope = $1',
+  upsertSaDevice: `INSERT INTO sa_devices (${SA_DEVICE_COLS})
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+    ON CONFLICT (device_id) DO UPDATE SET aor = excluded.aor, capable = excluded.capable,
+      rules = excluded.rules, ranges = excluded.ranges, static_key = excluded.static_key,
+      presence = excluded.presence, rule = excluded.rule, range_desc = excluded.range_desc,
+      generation = excluded.generation, last_rekey_at = excluded.last_rekey_at,
+      setting_state = excluded.setting_state, setting_id = excluded.setting_id,
+      setting_reason = excluded.setting_reason, setting_detail = excluded.setting_detail,
+      setting_at = excluded.setting_at, updated_at = excluded.updated_at`,
+  getSaDevice: `SELECT ${SA_DEVICE_COLS} FROM sa_devices WHERE device_id = $1`,
+  listSaDevices: `SELECT ${SA_DEVICE_COLS} FROM sa_devices ORDER BY aor, device_id`,
+  listSaDevicesOfAor: `SELECT ${SA_DEVICE_COLS} FROM sa_devices WHERE aor = $1 ORDER BY device_id`,
+  insertToken: `INSERT INTO enrolment_tokens (${TOKEN_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+  getToken: `SELECT ${TOKEN_COLS} FROM enrolment_tokens WHERE id = $1`,
+  listTokens: `SELECT ${TOKEN_COLS} FROM enrolment_tokens ORDER BY created_at, id`,
+  listTokensOfAor: `SELECT ${TOKEN_COLS} FROM enrolment_tokens WHERE aor = $1 ORDER BY created_at, id`,
+  // A concurrent consumer blocks on the row lock, then re-checks the WHERE on the committed
+  // row (READ COMMITTED) and matches nothing: exactly one caller wins.
+  consumeToken: `UPDATE enrolment_tokens SET used_at = $1, used_by_key = $2
+    WHERE id = $3 AND used_at IS NULL AND expires_at > $1 RETURNING ${TOKEN_COLS}`,
+  insertDeviceKey: `INSERT INTO device_keys (${KEY_COLS}) VALUES ($1, $2, $3, $4, $5)`,
+  getDeviceKey: `SELECT ${KEY_COLS} FROM device_keys WHERE static_key = $1`,
+  listDeviceKeys: `SELECT ${KEY_COLS} FROM device_keys ORDER BY aor, static_key`,
+  listDeviceKeysOfAor: `SELECT ${KEY_COLS} FROM device_keys WHERE aor = $1 ORDER BY static_key`,
+  revokeDeviceKey: 'UPDATE device_keys SET revoked_at = $1 WHERE static_key = $2 AND revoked_at IS NULL',
   schemaVersion: 'SELECT MAX(version) AS v FROM schema_migrations',
 } as const;
 
@@ -193,6 +239,9 @@ export class PostgresStore implements Store {
       const aor = userAor(domain, username);
       await c.query(stmt(SQL.deleteBindingsOfAor, [aor]));
       await c.query(stmt(SQL.deleteDevicesOfAor, [aor]));
+      await c.query(stmt(SQL.deleteSaDevicesOfAor, [aor]));
+      await c.query(stmt(SQL.deleteTokensOfAor, [aor]));
+      await c.query(stmt(SQL.deleteDeviceKeysOfAor, [aor]));
       return true;
     });
   }
@@ -318,6 +367,105 @@ export class PostgresStore implements Store {
   async nextCrlNumber(domain: string): Promise<number> {
     const { rows } = await this.#query('nextCrlNumber', SQL.bumpCrlNumber, [domain]);
     return num(rows[0]!.last);
+  }
+
+  async putSaSetting(record: SaSettingRecord): Promise<void> {
+    await this.#query('putSaSetting', SQL.putSaSetting, saSettingParams(record));
+  }
+
+  async getSaSetting(scope: string): Promise<SaSettingRecord | undefined> {
+    const { rows } = await this.#query('getSaSetting', SQL.getSaSetting, [scope]);
+    return rows[0] && toSaSetting(rows[0]);
+  }
+
+  async listSaSettings(): Promise<SaSettingRecord[]> {
+    return (await this.#query('listSaSettings', SQL.listSaSettings)).rows.map(toSaSetting);
+  }
+
+  async deleteSaSetting(scope: string): Promise<boolean> {
+    const r = await this.#query('deleteSaSetting', SQL.deleteSaSetting, [scope]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async upsertSaDevice(record: SaDeviceRecord): Promise<void> {
+    await this.#query('upsertSaDevice', SQL.upsertSaDevice, saDeviceParams(record));
+  }
+
+  async getSaDevice(deviceId: string): Promise<SaDeviceRecord | undefined> {
+    const { rows } = await this.#query('getSaDevice', SQL.getSaDevice, [deviceId]);
+    return rows[0] && toSaDevice(rows[0]);
+  }
+
+  async listSaDevices(aor?: string): Promise<SaDeviceRecord[]> {
+    const { rows } =
+      aor === undefined
+        ? await this.#query('listSaDevices', SQL.listSaDevices)
+        : await this.#query('listSaDevices', SQL.listSaDevicesOfAor, [aor]);
+    return rows.map(toSaDevice);
+  }
+
+  async addEnrolmentToken(t: EnrolmentTokenRecord): Promise<void> {
+    try {
+      await this.#query('addEnrolmentToken', SQL.insertToken, [
+        t.id,
+        t.aor,
+        t.secretHash,
+        t.createdAt,
+        t.expiresAt,
+        t.usedAt ?? null,
+        t.usedByKey ?? null,
+      ]);
+    } catch (err) {
+      if (pgCode((err as { cause?: unknown }).cause) === '23505') throw new ConflictError(`enrolment token ${t.id} exists`);
+      throw err;
+    }
+  }
+
+  async getEnrolmentToken(id: string): Promise<EnrolmentTokenRecord | undefined> {
+    const { rows } = await this.#query('getEnrolmentToken', SQL.getToken, [id]);
+    return rows[0] && toToken(rows[0]);
+  }
+
+  async listEnrolmentTokens(aor?: string): Promise<EnrolmentTokenRecord[]> {
+    const { rows } =
+      aor === undefined
+        ? await this.#query('listEnrolmentTokens', SQL.listTokens)
+        : await this.#query('listEnrolmentTokens', SQL.listTokensOfAor, [aor]);
+    return rows.map(toToken);
+  }
+
+  async consumeEnrolmentToken(id: string, usedAt: number, key: string): Promise<EnrolmentTokenRecord | undefined> {
+    return this.#transaction('consumeEnrolmentToken', async (c) => {
+      const { rows } = await c.query<Row>(stmt(SQL.consumeToken, [usedAt, key, id]));
+      const row = rows[0];
+      if (!row) return undefined;
+      try {
+        await c.query(stmt(SQL.insertDeviceKey, [key, row.aor, usedAt, row.id, null]));
+      } catch (err) {
+        if (pgCode(err) === '23505') throw new ConflictError(`device key ${key} is already enrolled`);
+        throw err;
+      }
+      // The token as it was before use: unused.
+      return toToken({ ...row, used_at: null, used_by_key: null });
+    });
+  }
+
+  async getDeviceKey(staticKey: string): Promise<DeviceKeyRecord | undefined> {
+    const { rows } = await this.#query('getDeviceKey', SQL.getDeviceKey, [staticKey]);
+    return rows[0] && toDeviceKey(rows[0]);
+  }
+
+  async listDeviceKeys(aor?: string): Promise<DeviceKeyRecord[]> {
+    const { rows } =
+      aor === undefined
+        ? await this.#query('listDeviceKeys', SQL.listDeviceKeys)
+        : await this.#query('listDeviceKeys', SQL.listDeviceKeysOfAor, [aor]);
+    return rows.map(toDeviceKey);
+  }
+
+  async revokeDeviceKey(staticKey: string, revokedAt: number): Promise<boolean> {
+    const r = await this.#query('revokeDeviceKey', SQL.revokeDeviceKey, [revokedAt, staticKey]);
+    return (r.rowCount ?? 0) > 0;
   }
 
   #requirePool(op: string): pg.Pool {
@@ -546,4 +694,85 @@ function toCertificate(r: Row): CertificateRecord {
 /** Positional parameters of SQL.upsertDevice. */
 function deviceParams(d: DeviceRecord): unknown[] {
   return [d.id, d.aor, d.userAgent ?? null, d.contact, d.source, d.firstSeen, d.lastSeen];
+}
+
+/** Positional parameters of SQL.putSaSetting. */
+function saSettingParams(r: SaSettingRecord): unknown[] {
+  return [r.scope, r.presence ?? null, r.rule ?? null, r.range ?? null, r.updateTimerSeconds ?? null, r.graceSeconds ?? null, r.updatedAt];
+}
+
+function toSaSetting(r: Row): SaSettingRecord {
+  const s: SaSettingRecord = { scope: r.scope as string, updatedAt: num(r.updated_at) };
+  if (r.presence !== null) s.presence = r.presence as SaPresence;
+  if (r.rule !== null) s.rule = r.rule as string;
+  if (r.range_desc !== null) s.range = r.range_desc as string;
+  if (r.update_timer_seconds !== null) s.updateTimerSeconds = num(r.update_timer_seconds);
+  if (r.grace_seconds !== null) s.graceSeconds = num(r.grace_seconds);
+  return s;
+}
+
+/** Positional parameters of SQL.upsertSaDevice. */
+function saDeviceParams(d: SaDeviceRecord): unknown[] {
+  return [
+    d.deviceId,
+    d.aor,
+    d.capable,
+    d.rules,
+    d.ranges,
+    d.staticKey ?? null,
+    d.presence ?? null,
+    d.rule ?? null,
+    d.range ?? null,
+    d.generation ?? null,
+    d.lastRekeyAt ?? null,
+    d.settingState,
+    d.settingId ?? null,
+    d.settingReason ?? null,
+    d.settingDetail ?? null,
+    d.settingAt ?? null,
+    d.updatedAt,
+  ];
+}
+
+function toSaDevice(r: Row): SaDeviceRecord {
+  const d: SaDeviceRecord = {
+    deviceId: r.device_id as string,
+    aor: r.aor as string,
+    capable: r.capable as boolean,
+    rules: r.rules as string[],
+    ranges: r.ranges as string[],
+    settingState: r.setting_state as SaSettingState,
+    updatedAt: num(r.updated_at),
+  };
+  if (r.static_key !== null) d.staticKey = r.static_key as string;
+  if (r.presence !== null) d.presence = r.presence as SaPresence;
+  if (r.rule !== null) d.rule = r.rule as string;
+  if (r.range_desc !== null) d.range = r.range_desc as string;
+  if (r.generation !== null) d.generation = num(r.generation);
+  if (r.last_rekey_at !== null) d.lastRekeyAt = num(r.last_rekey_at);
+  if (r.setting_id !== null) d.settingId = r.setting_id as string;
+  if (r.setting_reason !== null) d.settingReason = r.setting_reason as string;
+  if (r.setting_detail !== null) d.settingDetail = r.setting_detail as string;
+  if (r.setting_at !== null) d.settingAt = num(r.setting_at);
+  return d;
+}
+
+function toToken(r: Row): EnrolmentTokenRecord {
+  const t: EnrolmentTokenRecord = {
+    id: r.id as string,
+    aor: r.aor as string,
+    secretHash: r.secret_hash as string,
+    createdAt: num(r.created_at),
+    expiresAt: num(r.expires_at),
+  };
+  if (r.used_at !== null) t.usedAt = num(r.used_at);
+  if (r.used_by_key !== null) t.usedByKey = r.used_by_key as string;
+  return t;
+}
+
+function toDeviceKey(r: Row): DeviceKeyRecord {
+  const k: DeviceKeyRecord = { staticKey: r.static_key as string, aor: r.aor as string, enrolledAt: num(r.enrolled_at) };
+  if (r.token_id !== null) k.tokenId = r.token_id as string;
+  if (r.revoked_at !== null) k.revokedAt = num(r.revoked_at);
+  return k;
 }

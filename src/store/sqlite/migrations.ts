@@ -100,4 +100,60 @@ export const sqliteMigrations: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    sql: `
+      CREATE TABLE sa_settings (
+        scope                TEXT    NOT NULL PRIMARY KEY,
+        presence             TEXT    CHECK (presence IN ('on', 'off')),
+        rule                 TEXT,
+        range_desc           TEXT,
+        update_timer_seconds INTEGER CHECK (update_timer_seconds >= 0),
+        grace_seconds        INTEGER CHECK (grace_seconds >= 0),
+        updated_at           INTEGER NOT NULL
+      ) WITHOUT ROWID;
+
+      CREATE TABLE sa_devices (
+        device_id      TEXT    NOT NULL PRIMARY KEY,
+        aor            TEXT    NOT NULL,
+        capable        INTEGER NOT NULL CHECK (capable IN (0, 1)),
+        rules          TEXT    NOT NULL, -- JSON array of strings
+        ranges         TEXT    NOT NULL, -- JSON array of strings
+        static_key     TEXT,
+        presence       TEXT    CHECK (presence IN ('on', 'off')),
+        rule           TEXT,
+        range_desc     TEXT,
+        generation     INTEGER CHECK (generation >= 0),
+        last_rekey_at  INTEGER,
+        setting_state  TEXT    NOT NULL CHECK (setting_state IN ('none', 'pending', 'completed', 'failed')),
+        setting_id     TEXT,
+        setting_reason TEXT,
+        setting_detail TEXT,
+        setting_at     INTEGER,
+        updated_at     INTEGER NOT NULL
+      );
+      CREATE INDEX sa_devices_aor ON sa_devices (aor, device_id);
+
+      CREATE TABLE enrolment_tokens (
+        id          TEXT    NOT NULL PRIMARY KEY,
+        aor         TEXT    NOT NULL,
+        secret_hash TEXT    NOT NULL,
+        created_at  INTEGER NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        used_at     INTEGER,
+        used_by_key TEXT
+      );
+      CREATE INDEX enrolment_tokens_aor ON enrolment_tokens (aor, created_at, id);
+      CREATE INDEX enrolment_tokens_created ON enrolment_tokens (created_at, id);
+
+      CREATE TABLE device_keys (
+        static_key  TEXT    NOT NULL PRIMARY KEY,
+        aor         TEXT    NOT NULL,
+        enrolled_at INTEGER NOT NULL,
+        token_id    TEXT,
+        revoked_at  INTEGER
+      );
+      CREATE INDEX device_keys_aor ON device_keys (aor, static_key);
+    `,
+  },
 ];

@@ -25,8 +25,14 @@ import type {
   CaRootRecord,
   CertificateQuery,
   CertificateRecord,
+  DeviceKeyRecord,
   DeviceRecord,
+  EnrolmentTokenRecord,
   RevocationReason,
+  SaDeviceRecord,
+  SaPresence,
+  SaSettingRecord,
+  SaSettingState,
   Store,
   UserRecord,
 } from '../store.js';
@@ -100,6 +106,54 @@ interface CertificateRow {
   revocation_reason: RevocationReason | null;
 }
 
+interface SaSettingRow {
+  scope: string;
+  presence: SaPresence | null;
+  rule: string | null;
+  range_desc: string | null;
+  update_timer_seconds: number | null;
+  grace_seconds: number | null;
+  updated_at: number;
+}
+
+interface SaDeviceRow {
+  device_id: string;
+  aor: string;
+  capable: number;
+  rules: string;
+  ranges: string;
+  static_key: string | null;
+  presence: SaPresence | null;
+  rule: string | null;
+  range_desc: string | null;
+  generation: number | null;
+  last_rekey_at: number | null;
+  setting_state: SaSettingState;
+  setting_id: string | null;
+  setting_reason: string | null;
+  setting_detail: string | null;
+  setting_at: number | null;
+  updated_at: number;
+}
+
+interface EnrolmentTokenRow {
+  id: string;
+  aor: string;
+  secret_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+  used_by_key: string | null;
+}
+
+interface DeviceKeyRow {
+  static_key: string;
+  aor: string;
+  enrolled_at: number;
+  token_id: string | null;
+  revoked_at: number | null;
+}
+
 type Stmt = Database.Statement<unknown[]>;
 
 /** Every statement, prepared once per open connection. */
@@ -132,6 +186,27 @@ interface Statements {
   revoke: Stmt;
   listRevoked: Stmt;
   bumpCrlNumber: Stmt;
+  putSaSetting: Stmt;
+  getSaSetting: Stmt;
+  listSaSettings: Stmt;
+  deleteSaSetting: Stmt;
+  upsertSaDevice: Stmt;
+  getSaDevice: Stmt;
+  listSaDevices: Stmt;
+  listSaDevicesOfAor: Stmt;
+  deleteSaDevicesOfAor: Stmt;
+  insertToken: Stmt;
+  getToken: Stmt;
+  listTokens: Stmt;
+  listTokensOfAor: Stmt;
+  consumeToken: Stmt;
+  deleteTokensOfAor: Stmt;
+  insertDeviceKey: Stmt;
+  getDeviceKey: Stmt;
+  listDeviceKeys: Stmt;
+  listDeviceKeysOfAor: Stmt;
+  revokeDeviceKey: Stmt;
+  deleteDeviceKeysOfAor: Stmt;
   schemaVersion: Stmt;
 }
 
@@ -234,6 +309,9 @@ export class SqliteStore implements Store {
           const aor = userAor(domain, username);
           st.deleteBindingsOfAor.run(aor);
           st.deleteDevicesOfAor.run(aor);
+          st.deleteSaDevicesOfAor.run(aor);
+          st.deleteTokensOfAor.run(aor);
+          st.deleteDeviceKeysOfAor.run(aor);
           return true;
         })
         .immediate(),
@@ -380,6 +458,118 @@ export class SqliteStore implements Store {
     return this.#run('nextCrlNumber', ({ st }) => st.bumpCrlNumber.get(domain) as number);
   }
 
+  async putSaSetting(record: SaSettingRecord): Promise<void> {
+    this.#run('putSaSetting', ({ st }) => {
+      st.putSaSetting.run(saSettingParams(record));
+    });
+  }
+
+  async getSaSetting(scope: string): Promise<SaSettingRecord | undefined> {
+    return this.#run('getSaSetting', ({ st }) => {
+      const row = st.getSaSetting.get(scope) as SaSettingRow | undefined;
+      return row && toSaSetting(row);
+    });
+  }
+
+  async listSaSettings(): Promise<SaSettingRecord[]> {
+    return this.#run('listSaSettings', ({ st }) => (st.listSaSettings.all() as SaSettingRow[]).map(toSaSetting));
+  }
+
+  async deleteSaSetting(scope: string): Promise<boolean> {
+    return this.#run('deleteSaSetting', ({ st }) => st.deleteSaSetting.run(scope).changes > 0);
+  }
+
+  async upsertSaDevice(record: SaDeviceRecord): Promise<void> {
+    this.#run('upsertSaDevice', ({ st }) => {
+      st.upsertSaDevice.run(saDeviceParams(record));
+    });
+  }
+
+  async getSaDevice(deviceId: string): Promise<SaDeviceRecord | undefined> {
+    return this.#run('getSaDevice', ({ st }) => {
+      const row = st.getSaDevice.get(deviceId) as SaDeviceRow | undefined;
+      return row && toSaDevice(row);
+    });
+  }
+
+  async listSaDevices(aor?: string): Promise<SaDeviceRecord[]> {
+    return this.#run('listSaDevices', ({ st }) => {
+      const rows = (aor === undefined ? st.listSaDevices.all() : st.listSaDevicesOfAor.all(aor)) as SaDeviceRow[];
+      return rows.map(toSaDevice);
+    });
+  }
+
+  async addEnrolmentToken(token: EnrolmentTokenRecord): Promise<void> {
+    this.#run('addEnrolmentToken', ({ st }) => {
+      try {
+        st.insertToken.run(
+          token.id,
+          token.aor,
+          token.secretHash,
+          token.createdAt,
+          token.expiresAt,
+          token.usedAt ?? null,
+          token.usedByKey ?? null,
+        );
+      } catch (err) {
+        if (isUniqueViolation(err)) throw new ConflictError(`enrolment token ${token.id} exists`);
+        throw err;
+      }
+    });
+  }
+
+  async getEnrolmentToken(id: string): Promise<EnrolmentTokenRecord | undefined> {
+    return this.#run('getEnrolmentToken', ({ st }) => {
+      const row = st.getToken.get(id) as EnrolmentTokenRow | undefined;
+      return row && toToken(row);
+    });
+  }
+
+  async listEnrolmentTokens(aor?: string): Promise<EnrolmentTokenRecord[]> {
+    return this.#run('listEnrolmentTokens', ({ st }) => {
+      const rows = (aor === undefined ? st.listTokens.all() : st.listTokensOfAor.all(aor)) as EnrolmentTokenRow[];
+      return rows.map(toToken);
+    });
+  }
+
+  async consumeEnrolmentToken(id: string, usedAt: number, key: string): Promise<EnrolmentTokenRecord | undefined> {
+    return this.#run('consumeEnrolmentToken', ({ db, st }) =>
+      db
+        .transaction(() => {
+          // Only an unused, unexpired token matches; the immediate transaction serialises callers.
+          const row = st.consumeToken.get(usedAt, key, id, usedAt) as EnrolmentTokenRow | undefined;
+          if (!row) return undefined;
+          try {
+            st.insertDeviceKey.run(key, row.aor, usedAt, row.id, null);
+          } catch (err) {
+            if (isUniqueViolation(err)) throw new ConflictError(`device key ${key} is already enrolled`);
+            throw err;
+          }
+          // The token as it was before use: unused.
+          return toToken({ ...row, used_at: null, used_by_key: null });
+        })
+        .immediate(),
+    );
+  }
+
+  async getDeviceKey(staticKey: string): Promise<DeviceKeyRecord | undefined> {
+    return this.#run('getDeviceKey', ({ st }) => {
+      const row = st.getDeviceKey.get(staticKey) as DeviceKeyRow | undefined;
+      return row && toDeviceKey(row);
+    });
+  }
+
+  async listDeviceKeys(aor?: string): Promise<DeviceKeyRecord[]> {
+    return this.#run('listDeviceKeys', ({ st }) => {
+      const rows = (aor === undefined ? st.listDeviceKeys.all() : st.listDeviceKeysOfAor.all(aor)) as DeviceKeyRow[];
+      return rows.map(toDeviceKey);
+    });
+  }
+
+  async revokeDeviceKey(staticKey: string, revokedAt: number): Promise<boolean> {
+    return this.#run('revokeDeviceKey', ({ st }) => st.revokeDeviceKey.run(revokedAt, staticKey).changes > 0);
+  }
+
   /** Runs `fn` on the open connection; catalogued errors pass, driver errors become {@link StoreError}. */
   #run<T>(op: string, fn: (o: Open) => T): T {
     const o = this.#open;
@@ -417,6 +607,11 @@ function prepare(db: Database.Database): Statements {
     'serial, domain, aor, kind, certificate, spki_fingerprint, not_before, not_after, issued_at, device_id, parent_serial, revoked_at, revocation_reason';
   const certValues =
     '@serial, @domain, @aor, @kind, @certificate, @spkiFingerprint, @notBefore, @notAfter, @issuedAt, @deviceId, @parentSerial, @revokedAt, @revocationReason';
+  const saSettingCols = 'scope, presence, rule, range_desc, update_timer_seconds, grace_seconds, updated_at';
+  const saDeviceCols =
+    'device_id, aor, capable, rules, ranges, static_key, presence, rule, range_desc, generation, last_rekey_at, setting_state, setting_id, setting_reason, setting_detail, setting_at, updated_at';
+  const tokenCols = 'id, aor, secret_hash, created_at, expires_at, used_at, used_by_key';
+  const keyCols = 'static_key, aor, enrolled_at, token_id, revoked_at';
   return {
     insertUser: p(`INSERT INTO users (${userCols}) VALUES (?, ?, ?, ?, ?, ?)`),
     getUser: p(`SELECT ${userCols} FROM users WHERE domain = ? AND username = ?`),
@@ -465,6 +660,47 @@ function prepare(db: Database.Database): Statements {
       `INSERT INTO crl_numbers (domain, last) VALUES (?, 1)
        ON CONFLICT (domain) DO UPDATE SET last = last + 1 RETURNING last`,
     ).pluck(),
+    putSaSetting: p(
+      `INSERT INTO sa_settings (${saSettingCols}) VALUES (@scope, @presence, @rule, @range, @updateTimerSeconds,
+         @graceSeconds, @updatedAt)
+       ON CONFLICT (scope) DO UPDATE SET presence = excluded.presence, rule = excluded.rule,
+         range_desc = excluded.range_desc, update_timer_seconds = excluded.update_timer_seconds,
+         grace_seconds = excluded.grace_seconds, updated_at = excluded.updated_at`,
+    ),
+    getSaSetting: p(`SELECT ${saSettingCols} FROM sa_settings WHERE scope = ?`),
+    listSaSettings: p(`SELECT ${saSettingCols} FROM sa_settings ORDER BY scope`),
+    deleteSaSetting: p('DELETE FROM sa_settings WHERE scope = ?'),
+    upsertSaDevice: p(
+      `INSERT INTO sa_devices (${saDeviceCols}) VALUES (@deviceId, @aor, @capable, @rules, @ranges, @staticKey,
+         @presence, @rule, @range, @generation, @lastRekeyAt, @settingState, @settingId, @settingReason,
+         @settingDetail, @settingAt, @updatedAt)
+       ON CONFLICT (device_id) DO UPDATE SET aor = excluded.aor, capable = excluded.capable,
+         rules = excluded.rules, ranges = excluded.ranges, static_key = excluded.static_key,
+         presence = excluded.presence, rule = excluded.rule, range_desc = excluded.range_desc,
+         generation = excluded.generation, last_rekey_at = excluded.last_rekey_at,
+         setting_state = excluded.setting_state, setting_id = excluded.setting_id,
+         setting_reason = excluded.setting_reason, setting_detail = excluded.setting_detail,
+         setting_at = excluded.setting_at, updated_at = excluded.updated_at`,
+    ),
+    getSaDevice: p(`SELECT ${saDeviceCols} FROM sa_devices WHERE device_id = ?`),
+    listSaDevices: p(`SELECT ${saDeviceCols} FROM sa_devices ORDER BY aor, device_id`),
+    listSaDevicesOfAor: p(`SELECT ${saDeviceCols} FROM sa_devices WHERE aor = ? ORDER BY device_id`),
+    deleteSaDevicesOfAor: p('DELETE FROM sa_devices WHERE aor = ?'),
+    insertToken: p(`INSERT INTO enrolment_tokens (${tokenCols}) VALUES (?, ?, ?, ?, ?, ?, ?)`),
+    getToken: p(`SELECT ${tokenCols} FROM enrolment_tokens WHERE id = ?`),
+    listTokens: p(`SELECT ${tokenCols} FROM enrolment_tokens ORDER BY created_at, id`),
+    listTokensOfAor: p(`SELECT ${tokenCols} FROM enrolment_tokens WHERE aor = ? ORDER BY created_at, id`),
+    consumeToken: p(
+      `UPDATE enrolment_tokens SET used_at = ?, used_by_key = ?
+       WHERE id = ? AND used_at IS NULL AND expires_at > ? RETURNING ${tokenCols}`,
+    ),
+    deleteTokensOfAor: p('DELETE FROM enrolment_tokens WHERE aor = ?'),
+    insertDeviceKey: p(`INSERT INTO device_keys (${keyCols}) VALUES (?, ?, ?, ?, ?)`),
+    getDeviceKey: p(`SELECT ${keyCols} FROM device_keys WHERE static_key = ?`),
+    listDeviceKeys: p(`SELECT ${keyCols} FROM device_keys ORDER BY aor, static_key`),
+    listDeviceKeysOfAor: p(`SELECT ${keyCols} FROM device_keys WHERE aor = ? ORDER BY static_key`),
+    revokeDeviceKey: p('UPDATE device_keys SET revoked_at = ? WHERE static_key = ? AND revoked_at IS NULL'),
+    deleteDeviceKeysOfAor: p('DELETE FROM device_keys WHERE aor = ?'),
     schemaVersion: p('SELECT MAX(version) FROM schema_migrations').pluck(),
   };
 }
@@ -576,6 +812,93 @@ function toDevice(r: DeviceRow): DeviceRecord {
   };
   if (r.user_agent !== null) d.userAgent = r.user_agent;
   return d;
+}
+
+function saSettingParams(r: SaSettingRecord): Record<string, unknown> {
+  return {
+    scope: r.scope,
+    presence: r.presence ?? null,
+    rule: r.rule ?? null,
+    range: r.range ?? null,
+    updateTimerSeconds: r.updateTimerSeconds ?? null,
+    graceSeconds: r.graceSeconds ?? null,
+    updatedAt: r.updatedAt,
+  };
+}
+
+function toSaSetting(r: SaSettingRow): SaSettingRecord {
+  const s: SaSettingRecord = { scope: r.scope, updatedAt: r.updated_at };
+  if (r.presence !== null) s.presence = r.presence;
+  if (r.rule !== null) s.rule = r.rule;
+  if (r.range_desc !== null) s.range = r.range_desc;
+  if (r.update_timer_seconds !== null) s.updateTimerSeconds = r.update_timer_seconds;
+  if (r.grace_seconds !== null) s.graceSeconds = r.grace_seconds;
+  return s;
+}
+
+function saDeviceParams(d: SaDeviceRecord): Record<string, unknown> {
+  return {
+    deviceId: d.deviceId,
+    aor: d.aor,
+    capable: d.capable ? 1 : 0,
+    rules: JSON.stringify(d.rules),
+    ranges: JSON.stringify(d.ranges),
+    staticKey: d.staticKey ?? null,
+    presence: d.presence ?? null,
+    rule: d.rule ?? null,
+    range: d.range ?? null,
+    generation: d.generation ?? null,
+    lastRekeyAt: d.lastRekeyAt ?? null,
+    settingState: d.settingState,
+    settingId: d.settingId ?? null,
+    settingReason: d.settingReason ?? null,
+    settingDetail: d.settingDetail ?? null,
+    settingAt: d.settingAt ?? null,
+    updatedAt: d.updatedAt,
+  };
+}
+
+function toSaDevice(r: SaDeviceRow): SaDeviceRecord {
+  const d: SaDeviceRecord = {
+    deviceId: r.device_id,
+    aor: r.aor,
+    capable: r.capable === 1,
+    rules: JSON.parse(r.rules) as string[],
+    ranges: JSON.parse(r.ranges) as string[],
+    settingState: r.setting_state,
+    updatedAt: r.updated_at,
+  };
+  if (r.static_key !== null) d.staticKey = r.static_key;
+  if (r.presence !== null) d.presence = r.presence;
+  if (r.rule !== null) d.rule = r.rule;
+  if (r.range_desc !== null) d.range = r.range_desc;
+  if (r.generation !== null) d.generation = r.generation;
+  if (r.last_rekey_at !== null) d.lastRekeyAt = r.last_rekey_at;
+  if (r.setting_id !== null) d.settingId = r.setting_id;
+  if (r.setting_reason !== null) d.settingReason = r.setting_reason;
+  if (r.setting_detail !== null) d.settingDetail = r.setting_detail;
+  if (r.setting_at !== null) d.settingAt = r.setting_at;
+  return d;
+}
+
+function toToken(r: EnrolmentTokenRow): EnrolmentTokenRecord {
+  const t: EnrolmentTokenRecord = {
+    id: r.id,
+    aor: r.aor,
+    secretHash: r.secret_hash,
+    createdAt: r.created_at,
+    expiresAt: r.expires_at,
+  };
+  if (r.used_at !== null) t.usedAt = r.used_at;
+  if (r.used_by_key !== null) t.usedByKey = r.used_by_key;
+  return t;
+}
+
+function toDeviceKey(r: DeviceKeyRow): DeviceKeyRecord {
+  const k: DeviceKeyRecord = { staticKey: r.static_key, aor: r.aor, enrolledAt: r.enrolled_at };
+  if (r.token_id !== null) k.tokenId = r.token_id;
+  if (r.revoked_at !== null) k.revokedAt = r.revoked_at;
+  return k;
 }
 
 function isUniqueViolation(err: unknown): boolean {
