@@ -5,6 +5,7 @@
  */
 import { InvalidArgumentError } from '../errors.js';
 import type { DeviceIdentityOptions } from './identity/device-identity-options.js';
+import type { DeviceSaOptions } from './sa/device-sa-options.js';
 import type { SipResponse } from '../sip/message.js';
 import { parseUri } from '../sip/uri.js';
 import type { TimerConfig } from '../transaction/types.js';
@@ -98,6 +99,11 @@ export interface SipherClientOptions {
   registrationExtension?: RegistrationExtension;
   /** Certificates with registration, queries and key publication (docs/protocol.md §2). */
   identity?: DeviceIdentityOptions;
+  /**
+   * Signalling SA with the server (SPEC SA-*): handshake in the REGISTER exchange, then every
+   * message protected under the encryption information the server sets. Absent: plain SIP.
+   */
+  sa?: DeviceSaOptions;
 }
 
 /** {@link SipherClientOptions} with defaults applied and checked. */

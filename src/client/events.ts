@@ -4,6 +4,7 @@
  */
 import { EventEmitter } from 'node:events';
 import type { CertificateEvent } from './identity/device-identity-options.js';
+import type { SaEvent } from './sa/device-sa-options.js';
 import type { SipherError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { Inbound } from '../transport/types.js';
@@ -54,6 +55,8 @@ export interface SipherClientEvents {
   request: IncomingRequest;
   /** A certificate was issued (or renewed) with a registration. */
   certificate: CertificateEvent;
+  /** SA established, updated by a setting, lost, or unavailable at this server (SPEC SA-*). */
+  sa: SaEvent;
   error: Error;
 }
 

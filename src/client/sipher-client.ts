@@ -29,6 +29,9 @@ import { TypedEmitter, type IncomingRequest, type RespondOptions, type SipherCli
 import { RefreshMachine, type RegistrationState } from './registration.js';
 import { DeviceIdentity } from './identity/device-identity.js';
 import type { RegistrationExtension } from './client-options.js';
+import { DeviceSa } from './sa/device-sa.js';
+import { HANDSHAKE_CONTENT_TYPE, SETTING_CONTENT_TYPE, tokenProof } from '../security/sa/index.js';
+import { serialize } from '../sip/serializer.js';
 import { buildRequest, formatContact, randomInstanceId, type RequestSpec, type ViaTransport } from './request-builder.js';
 
 /** Methods answered by this client (the `Allow` of its OPTIONS answer). */
@@ -97,6 +100,8 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   private readonly extension: RegistrationExtension | undefined;
   /** The device's certificates and identity requests (when `identity` was configured). */
   readonly identity: DeviceIdentity | undefined;
+  /** The signalling SA, when the `sa` option is given. */
+  readonly sa: DeviceSa | undefined;
 
   /** @throws InvalidArgumentError for bad options. */
   constructor(opts: SipherClientOptions) {
@@ -117,6 +122,7 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
         })
       : undefined;
     this.extension = this.identity ?? this.o.registrationExtension;
+    this.sa = opts.sa ? new DeviceSa(opts.sa, { clock: this.o.clock, emit: (e) => this.emit('sa', e) }) : undefined;
     this.refresher = new RefreshMachine({
       clock: this.o.clock, random: this.o.random, refreshMargin: this.o.refreshMargin,
       refresh: () => this.enqueue(() => this.refreshNow()),
@@ -169,6 +175,7 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
       idleTimeoutMs: Math.max(300_000, 2 * o.expires * 1000),
       tls: proto === 'tls' ? { ca, cert: pem(tls?.cert), key: pem(tls?.key), rejectUnauthorized: tls?.rejectUnauthorized } : undefined,
     });
+    if (this.sa) this.transport.setProtector(this.sa.endpoint);
     this.transactions = new TransactionLayer({
       transport: this.transport, clock: o.clock, random: o.random, logger: this.log, timers: o.timers,
       onRequest: (req, tx, inbound) => this.onIncoming(req, tx, inbound),
@@ -287,6 +294,71 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
 
   /** One registration exchange (with digest and RFC 3261 §10.2.8 423 retries). */
   private async registerOnce(attempt: Attempt, requested: number): Promise<RegistrationState> {
+    const sa = this.sa;
+    if (sa && !sa.unavailable && attempt !== 'unregister') {
+      if (!sa.established) return this.handshakeRegister(sa, attempt, requested);
+      try {
+        return await this.plainRegisterOnce(attempt, requested);
+      } catch (e) {
+        // The server lost our SA (restart): its records of us are dropped and the refresh
+        // times out. A new handshake follows at once (docs/protocol.md §3.8).
+        if (!(e instanceof TransactionTimeoutError)) throw e;
+        sa.drop('registration refresh timed out');
+        return this.handshakeRegister(sa, attempt, requested);
+      }
+    }
+    return this.plainRegisterOnce(attempt, requested);
+  }
+
+  /**
+   * The SA handshake in the REGISTER exchange (docs/protocol.md §3.1): REGISTER (step 1) →
+   * 401 (step 2) → REGISTER carrying the real REGISTER in step 3 → 200 sealed under the new SA.
+   */
+  private async handshakeRegister(sa: DeviceSa, attempt: Attempt, expires: number): Promise<RegistrationState> {
+    const o = this.o;
+    const anonymous = `sip:anonymous@${o.domain}`;
+    const callId = this.regCallId;
+    const securityClient: [string, string] = ['Security-Client', sa.capabilityValue];
+    const first = this.build({
+      method: 'REGISTER', uri: `sip:${o.domain}`, to: anonymous, callId, fromTag: this.regFromTag, cseq: ++this.regCseq,
+      headers: [securityClient], body: sa.begin(callId), contentType: HANDSHAKE_CONTENT_TYPE,
+    });
+    first.set('From', `<${anonymous}>;tag=${this.regFromTag}`);
+    const r1 = await this.transact(first);
+    if ((r1.get('content-type') ?? '').toLowerCase() !== HANDSHAKE_CONTENT_TYPE) {
+      // SPEC SA-10: this server offers no SA.
+      if (sa.mode === 'required') throw new RegistrationError(r1.status, 'Server Offers No Security Association', r1);
+      sa.unavailable = true;
+      this.emit('sa', { state: 'unavailable', detail: `server answered ${r1.status} without a handshake` });
+      return this.plainRegisterOnce(attempt, expires);
+    }
+    if (r1.status !== 401) throw new RegistrationError(r1.status, r1.reason, r1);
+    const hash = sa.second(r1.body);
+    const cseq = ++this.regCseq;
+    const headers: [string, string][] = [['Expires', String(expires)]];
+    if (o.server.transport !== 'udp') headers.push(['Supported', 'outbound, path']);
+    const token = sa.tokenHeader(hash, tokenProof);
+    if (token) headers.push(token);
+    const inner = this.build({ method: 'REGISTER', uri: `sip:${o.domain}`, to: o.aor, callId, fromTag: this.regFromTag, cseq, contact: this.contactValue, headers });
+    if (!token && o.password !== undefined && this.digest.onChallenge(r1) !== 'none') this.digest.authorize(inner);
+    const outer = this.build({
+      method: 'REGISTER', uri: `sip:${o.domain}`, to: anonymous, callId, fromTag: this.regFromTag, cseq,
+      headers: [securityClient], body: sa.third(serialize(inner), this.target!), contentType: HANDSHAKE_CONTENT_TYPE,
+    });
+    outer.set('From', `<${anonymous}>;tag=${this.regFromTag}`);
+    outer.set('Via', inner.get('via')!);
+    const r3 = await this.transact(outer);
+    if (r3.status < 200 || r3.status >= 300 || !sa.established) {
+      sa.drop(`handshake refused: ${r3.status} ${r3.reason}`);
+      throw new RegistrationError(r3.status, r3.reason, r3);
+    }
+    if (token) sa.tokenUsed();
+    sa.confirmed();
+    const ctx: RegistrationContext = { callId, cseq, expires, aor: o.aor, contact: this.contactValue, attempt };
+    return this.registered(r3, ctx, attempt);
+  }
+
+  private async plainRegisterOnce(attempt: Attempt, requested: number): Promise<RegistrationState> {
     const o = this.o;
     let expires = requested;
     let ctx: RegistrationContext | undefined;
@@ -409,6 +481,12 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     let answered = false;
     if (req.method === 'OPTIONS') {
       respond(200, { headers: [['Allow', ALLOW]] });
+      return;
+    }
+    if (req.method === 'MESSAGE' && (req.get('content-type') ?? '').toLowerCase() === SETTING_CONTENT_TYPE) {
+      // SPEC SA-5: the server's setting request; only over the SA.
+      if (!this.sa) respond(415);
+      else this.sa.onSetting(req, inbound.protection?.saId, (status, reason) => respond(status, { reason }));
       return;
     }
     if (req.method === 'CANCEL') {

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import { isIP } from 'node:net';
 import YAML from 'yaml';
 import { ConfigError } from '../errors.js';
+import { validateSettingFields } from '../services/sa/encryption-info.js';
 import type { TransportProtocol } from '../transport/types.js';
 
 /** One listening socket. */
@@ -66,6 +67,23 @@ export interface SipherConfig {
   };
   /** HTTP endpoint publishing the CA root and CRL (SPEC ID-7): `address:port`, empty to disable. Default `0.0.0.0:8080`. */
   http: { listen: string };
+  /** Signalling security associations (SPEC SA-*); the domain defaults of the encryption information. */
+  sa: {
+    /** Offer SAs to devices that ask (Security-Client sipher-sa). Default true. */
+    enabled: boolean;
+    /** Devices without SA capability: `allow` (work in clear) or `reject` (494/421). Default `allow`. */
+    plainDevices: 'allow' | 'reject';
+    /** Default presence for SA devices. Default `on`. */
+    presence: 'on' | 'off';
+    /** Default rule: a registry name or `auto` (first of the device's list). Default `auto`. */
+    rule: string;
+    /** Default range: `whole`, `partial` or `partial:H1,H2`. Default `whole`. */
+    range: string;
+    /** Periodic update timer, seconds (0 = none). Default 3600. */
+    updateTimer: number;
+    /** Grace period of the previous key generation, seconds. Default 30. */
+    grace: number;
+  };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   limits: { maxMessageSize: number };
 }
@@ -91,6 +109,7 @@ export function defaultConfig(): SipherConfig {
     tls: { certFile: '', keyFile: '' },
     ca: { passphrase: '', rootValidityDays: 3650, crlUrl: '' },
     http: { listen: '0.0.0.0:8080' },
+    sa: { enabled: true, plainDevices: 'allow', presence: 'on', rule: 'auto', range: 'whole', updateTimer: 3600, grace: 30 },
     log: { level: 'info' },
     limits: { maxMessageSize: 65_535 },
   };
@@ -271,6 +290,12 @@ function validate(c: SipherConfig): void {
   if (!Number.isInteger(c.ca.rootValidityDays) || c.ca.rootValidityDays < 1) throw new ConfigError('ca.rootValidityDays must be a positive integer');
   if (c.ca.crlUrl && !/^https?:\/\/\S+$/.test(c.ca.crlUrl)) throw new ConfigError('ca.crlUrl must be an http(s) URL');
   if (c.http.listen) parseHttpListen(c.http.listen);
+  if (c.sa.plainDevices !== 'allow' && c.sa.plainDevices !== 'reject') throw new ConfigError('sa.plainDevices must be allow or reject');
+  try {
+    validateSettingFields({ presence: c.sa.presence, rule: c.sa.rule, range: c.sa.range, updateTimerSeconds: c.sa.updateTimer, graceSeconds: c.sa.grace });
+  } catch (e) {
+    throw new ConfigError(`sa: ${(e as Error).message}`);
+  }
   const seen = new Set<string>();
   for (const l of c.listen) {
     const k = `${l.protocol}:${l.address}:${l.port}`;

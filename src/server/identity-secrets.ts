@@ -8,6 +8,7 @@ import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject 
 import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../errors.js';
+import { generateNoiseKeyPair, noiseKeyPairFromPrivate, type NoiseKeyPair } from '../crypto/noise/index.js';
 import type { Random } from '../util/random.js';
 
 /**
@@ -64,3 +65,34 @@ async function writeSecret(dir: string, name: string, content: string): Promise<
   await chmod(tmp, 0o600);
   await rename(tmp, join(dir, name));
 }
+
+/**
+ * The server's SA static key (SPEC SA-1: the key devices pin): X25519, kept in
+ * `DATA/identity/sa-static-key.pem` as encrypted PKCS#8 (same passphrase as the CA), created
+ * on first start.
+ */
+export async function loadOrCreateSaKey(dataDir: string, passphrase: string): Promise<NoiseKeyPair> {
+  const dir = join(dataDir, 'identity');
+  const file = join(dir, 'sa-static-key.pem');
+  let pem: string | undefined;
+  try {
+    pem = await readFile(file, 'utf8');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+  }
+  if (pem !== undefined) {
+    try {
+      const jwk = createPrivateKey({ key: pem, format: 'pem', passphrase }).export({ format: 'jwk' });
+      return noiseKeyPairFromPrivate(Buffer.from(jwk.d ?? '', 'base64url'));
+    } catch {
+      throw new ConfigError(`cannot decrypt ${file}: wrong CA passphrase or corrupt key`);
+    }
+  }
+  const pair = generateNoiseKeyPair();
+  const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, pair.privateKey]), format: 'der', type: 'pkcs8' });
+  await writeSecret(dir, 'sa-static-key.pem', key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string);
+  return pair;
+}
+
+/** DER prefix of an X25519 PKCS#8 private key (RFC 8410 §7) before the 32 key bytes. */
+const X25519_PKCS8_PREFIX = Buffer.from('302e020100300506032b656e04220420', 'hex');

@@ -21,6 +21,8 @@ import { CertificateService } from '../services/identity/certificate-service.js'
 import { CertificateQueryService } from '../services/identity/certificate-query.js';
 import { KeyPublicationService } from '../services/identity/key-publication.js';
 import { RegistrationIdentity } from '../services/identity/registration-identity.js';
+import { SaService } from '../services/sa/sa-service.js';
+import { deviceIdOf } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
@@ -35,7 +37,7 @@ import { loadOrCreateTlsIdentity } from './tls-identity.js';
 import { localEndpointFor } from './advertised-address.js';
 import { parseHttpListen } from './config.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
-import { loadOrCreateServerKey, resolveCaPassphrase } from './identity-secrets.js';
+import { loadOrCreateSaKey, loadOrCreateServerKey, resolveCaPassphrase } from './identity-secrets.js';
 
 /** Dependencies injected into the server (tests pass their own). */
 export interface SipServerDeps {
@@ -64,6 +66,8 @@ export class SipServer {
   private certificates: CertificateService | undefined;
   private queries: CertificateQueryService | undefined;
   private publications: KeyPublicationService | undefined;
+  private sa: SaService | undefined;
+  private saSweep: { cancel(): void } | undefined;
   private http: HttpEndpoint | undefined;
   private local: LocalDomain | undefined;
   private endpoints: Endpoint[] = [];
@@ -150,6 +154,25 @@ export class SipServer {
       maxContacts: c.registrar.maxContacts, flowTimer: c.registrar.flowTimer,
       identity: new RegistrationIdentity({ certificates, store, clock: this.clock, random: this.random, realm: c.domain }),
     });
+    if (c.sa.enabled) {
+      const sa = new SaService({
+        store, clock: this.clock, random: this.random, logger: this.logger, local, realm: c.domain,
+        registrar: this.registrar, transactions: this.transactions,
+        localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
+        staticKey: await loadOrCreateSaKey(c.dataDir, secret.passphrase),
+        defaults: { presence: c.sa.presence, rule: c.sa.rule, range: c.sa.range, updateTimerSeconds: c.sa.updateTimer, graceSeconds: c.sa.grace },
+        plainDevices: c.sa.plainDevices,
+        limits: { maxMessageSize: c.limits.maxMessageSize, maxHeaders: 256, maxHeadSize: 32_768 },
+      });
+      this.sa = sa;
+      this.transport.setProtector(sa.endpoint);
+      const location = this.location;
+      const sweep = (): void => {
+        sa.sweep((aor, deviceId) => location.lookup(aor).some((b) => deviceIdOf(b) === deviceId));
+        this.saSweep = this.clock.setTimer(60_000, sweep);
+      };
+      this.saSweep = this.clock.setTimer(60_000, sweep);
+    }
     this.queries = new CertificateQueryService({ certificates, store, local, clock: this.clock, authenticator });
     this.publications = new KeyPublicationService({ certificates, store, local, clock: this.clock, authenticator });
     this.proxy = new StatefulProxy({
@@ -190,6 +213,11 @@ export class SipServer {
     return this.certificates;
   }
 
+  /** The SA service (started servers with `sa.enabled`). */
+  get saService(): SaService | undefined {
+    return this.sa;
+  }
+
   /** The endpoints listened on. */
   get listening(): readonly Endpoint[] {
     return this.endpoints;
@@ -206,6 +234,7 @@ export class SipServer {
       certificates: this.certificates ? { ...this.certificates.counters } : undefined,
       certificateQueries: this.queries ? { ...this.queries.counters } : undefined,
       keyPublications: this.publications ? { ...this.publications.counters } : undefined,
+      sa: this.sa ? { ...this.sa.counters, active: this.sa.activeCount, records: { ...this.sa.endpoint.counters, faults: { ...this.sa.endpoint.counters.faults } } } : undefined,
       location: this.location ? { aors: this.location.size, bindings: this.location.bindingCount, ...this.location.counters } : undefined,
     };
   }
@@ -213,6 +242,8 @@ export class SipServer {
   /** Stops listening, ends transactions and flushes the store. */
   async stop(): Promise<void> {
     await this.http?.close();
+    this.saSweep?.cancel();
+    this.sa?.close();
     await this.transport?.close();
     this.transactions?.close();
     await this.location?.stop();
@@ -258,7 +289,16 @@ export class SipServer {
       }
     }
     if (req.method === 'REGISTER' && forUs && tx) {
-      return this.answer(req, tx, (toTag) => this.registrar!.handle(req, inbound, toTag), 'registrar');
+      const sa = this.sa;
+      return this.answer(req, tx, (toTag) => (sa ? sa.handleRegister(req, inbound, toTag) : this.registrar!.handle(req, inbound, toTag)), 'registrar');
+    }
+    // SPEC SA-9: a domain that requires SAs refuses plain devices' requests.
+    if (this.sa && tx && req.method !== 'REGISTER') {
+      const refused = this.sa.admit(req, inbound, this.toTag());
+      if (refused) {
+        tx.respond(refused);
+        return;
+      }
     }
     // SPEC ID-5, ID-6: certificate and key queries, and key publication, for our users.
     if (forUs && tx) {

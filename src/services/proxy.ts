@@ -191,7 +191,11 @@ export class StatefulProxy {
     const fromSelf = this.o.local.isLocal(inbound.source.address, inbound.source.port);
     if (!inDialog && !hasRoute && !fromSelf && this.o.authenticator && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
       const from = req.from().uri;
-      if (from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
+      const saIdentity = inbound.protection?.identity;
+      if (saIdentity !== undefined && from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
+        // Arrived on an SA bound to a device of ours (SPEC SA-1): authenticated by it, no 407.
+        if (this.o.local.canonicalAor(from) !== saIdentity) return reply(403, 'From Does Not Match Security Association');
+      } else if (from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
         const realm = this.o.local.domains[0]!;
         const offered = req.getAll('proxy-authorization');
         const used = pickCredentials(offered, realm);

@@ -36,6 +36,15 @@ export interface RegistrationIdentityHook {
 }
 
 /** Options of {@link Registrar}; times in seconds. */
+/** Per-request options of {@link Registrar.handle}. */
+export interface RegisterOptions {
+  /**
+   * The AOR the request is already authenticated as (it arrived on an SA bound to it, or its
+   * handshake proved it): digest authentication is skipped and only this AOR may register.
+   */
+  authenticatedAor?: string | undefined;
+}
+
 export interface RegistrarOptions {
   /** Served domains (the first is the digest realm) and local-address aliases. */
   local: LocalDomain;
@@ -94,9 +103,9 @@ export class Registrar {
   }
 
   /** Processes one REGISTER and returns the response (RFC 3261 §10.3 steps 1–8). */
-  async handle(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
+  async handle(req: SipRequest, inbound: Inbound, toTag: string, opts: RegisterOptions = {}): Promise<SipResponse> {
     try {
-      return await this.process(req, inbound, toTag);
+      return await this.process(req, inbound, toTag, opts);
     } catch (e) {
       // Catalogued errors with a SIP status (bad syntax, bad CMS or CSR, refused certificate)
       // become that response, reason phrase included; anything else is a server fault.
@@ -107,7 +116,7 @@ export class Registrar {
     }
   }
 
-  private async process(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
+  private async process(req: SipRequest, inbound: Inbound, toTag: string, opts: RegisterOptions): Promise<SipResponse> {
     const now = this.o.clock.now();
     const to = req.to();
     if (to.uri.kind !== 'sip') return this.reject(req, 404, 'Not Found', toTag);
@@ -118,7 +127,10 @@ export class Registrar {
     // Step 2/3: authenticate (RFC 3261 §22, RFC 8760) and authorize the AOR.
     const auth = this.o.authenticator;
     let username = /^sip:([^@]+)@/.exec(aor)?.[1] ?? '';
-    if (auth) {
+    if (opts.authenticatedAor !== undefined) {
+      // Authenticated by the SA it arrived on (SPEC SA-1): only the SA's own AOR.
+      if (opts.authenticatedAor !== aor) return this.reject(req, 403, 'Not Allowed To Register This AOR', toTag);
+    } else if (auth) {
       const realm = this.o.local.domains[0]!;
       const result = await authenticateUas(auth, realm, req, toTag);
       if (!result.ok) {
@@ -279,6 +291,7 @@ export class Registrar {
 }
 
 /** The device id of a binding: its `+sip.instance`, else `aor|contact` (see {@link DeviceRecord.id}). */
-function deviceIdOf(b: BindingRecord): string {
+/** The device id of a binding: its RFC 5626 instance, else `aor|contact` (as DeviceRecord.id). */
+export function deviceIdOf(b: BindingRecord): string {
   return b.instanceId ?? `${b.aor}|${b.contact}`;
 }

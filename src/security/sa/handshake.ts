@@ -18,6 +18,7 @@
  * read only by the server whose static key the device accepted.
  * @module
  */
+import { createHmac } from 'node:crypto';
 import { HandshakeError } from '../../errors.js';
 import { aeadRule } from '../../crypto/aead-rules.js';
 import { HandshakeState, type NoiseKeyPair } from '../../crypto/noise/index.js';
@@ -184,4 +185,16 @@ export class HandshakeResponder {
       result: { saId: this.saId, generation: generationZero(this.hs, this.cipher), handshakeHash: this.hs.handshakeHash(), remoteStatic: this.hs.remoteStaticKey()! },
     };
   }
+}
+
+/** Header carrying an enrolment token proof in the step-3 REGISTER (lower-case key). */
+export const TOKEN_HEADER = 'sipher-token';
+
+/**
+ * The enrolment token proof (docs/protocol.md §3.1): HMAC-SHA-256 keyed with SHA-256 of the
+ * token secret, over the handshake hash after step 2 — bound to this handshake, so a proof
+ * seen by a man in the middle is useless in any other.
+ */
+export function tokenProof(secretHash: Buffer, handshakeHash: Buffer): Buffer {
+  return createHmac('sha256', secretHash).update(handshakeHash).digest();
 }

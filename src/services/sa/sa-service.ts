@@ -1,0 +1,561 @@
+/**
+ * The server side of signalling SAs (SPEC SA-1 … SA-10; seed 000, all embodiments; seed 004
+ * FIG. 4): the handshake in the REGISTER exchange, the per-device encryption information
+ * table (FIG. 68), the setting procedures chosen by current → new state, the periodic update
+ * timer, and the policy for plain devices.
+ *
+ * Keys live only in memory, inside the SAs; the store holds what the console shows (never a
+ * key). After a server restart the devices' records name unknown SAs: they are dropped, the
+ * device's refresh times out and it makes a new handshake (docs/protocol.md §3.8).
+ * @module
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { HandshakeError, SaSettingError, SipherError } from '../../errors.js';
+import { aeadRule, aeadRules } from '../../crypto/aead-rules.js';
+import type { NoiseKeyPair } from '../../crypto/noise/index.js';
+import {
+  deriveGeneration, findCapability, formatCapability, formatRange, HANDSHAKE_CONTENT_TYPE, HandshakeResponder, parseRange,
+  RANGE_KINDS, SA_VERSION, SaEndpoint, SecurityAssociation, encodeSetting, type Range, type SaCapability, type SaPresence,
+} from '../../security/sa/index.js';
+import { parseDatagram, validateMessage, type MessageLimits } from '../../sip/index.js';
+import { SipRequest, type SipResponse } from '../../sip/message.js';
+import { createResponse } from '../../sip/response-builder.js';
+import { formatUri } from '../../sip/uri.js';
+import type { SaDeviceRecord, SaSettingRecord, Store } from '../../store/store.js';
+import type { TransactionLayer } from '../../transaction/transaction-layer.js';
+import type { Endpoint, Inbound, Target } from '../../transport/types.js';
+import type { Clock, TimerHandle } from '../../util/clock.js';
+import { nullLogger, type Logger } from '../../util/logger.js';
+import { randomToken, type Random } from '../../util/random.js';
+import type { LocalDomain } from '../local-domain.js';
+import type { Registrar } from '../registrar.js';
+import { desiredInfo, selectRange, selectRule, validateSettingFields, type DesiredInfo, type SaDefaults } from './encryption-info.js';
+import { authenticateHandshake, base64url, type HandshakeAuthMethod } from './handshake-auth.js';
+import { SettingSender, type DeviceAddress } from './setting-sender.js';
+
+/** Options of {@link SaService}. */
+export interface SaServiceOptions {
+  store: Store;
+  clock: Clock;
+  random: Random;
+  logger?: Logger;
+  local: LocalDomain;
+  /** Digest realm (the first domain). */
+  realm: string;
+  registrar: Registrar;
+  transactions: TransactionLayer;
+  localEndpointFor: (target: Target) => Endpoint | undefined;
+  /** The server's Noise static key (SPEC SA-1: pinned by devices or trusted on first use). */
+  staticKey: NoiseKeyPair;
+  defaults: SaDefaults;
+  /** `allow`: devices without SA capability work in clear; `reject`: they get 494/421 (SPEC SA-9). */
+  plainDevices: 'allow' | 'reject';
+  limits?: MessageLimits;
+  /** Handshakes in progress at most (step 1 seen, step 3 not yet). Default 10 000. */
+  maxPendingHandshakes?: number;
+}
+
+/** The outcome of a setting, as the console shows it (seed 000 a13/u16: completion or failure). */
+export interface SettingOutcome {
+  deviceId: string;
+  settingId: string;
+  state: 'completed' | 'failed';
+  /** Failure reason code (`not-capable`, `rule-unsupported`, `no-answer`, `rejected`, …). */
+  reason?: string | undefined;
+  /** Human-readable detail. */
+  detail?: string | undefined;
+  presence?: SaPresence | undefined;
+  rule?: string | undefined;
+  range?: string | undefined;
+  generation?: number | undefined;
+}
+
+/** Fields an operator may set (SPEC SA-3: never a key). */
+export interface SettingFields {
+  presence?: SaPresence;
+  rule?: string;
+  range?: string;
+  updateTimerSeconds?: number;
+  graceSeconds?: number;
+}
+
+/** A live SA with the device it protects. */
+interface DeviceSa {
+  sa: SecurityAssociation;
+  deviceId: string;
+  address: DeviceAddress;
+  capability: SaCapability;
+  staticKey: string;
+  auth: HandshakeAuthMethod;
+  graceMs: number;
+  timer: TimerHandle | undefined;
+  queue: Promise<unknown>;
+}
+
+interface PendingHandshake {
+  responder: HandshakeResponder;
+  capability: SaCapability;
+  expiresAt: number;
+}
+
+const HANDSHAKE_TTL_MS = 64_000; // 64 × T1: a device retransmitting step 3 for Timer F still finds it
+const SERVER_CAPABILITY: SaCapability = { version: SA_VERSION, rules: aeadRules().map((r) => r.name), ranges: [...RANGE_KINDS] };
+
+/** Counters of the SA service (metrics, tests). */
+export interface SaServiceCounters {
+  handshakes: number;
+  handshakeFailures: number;
+  established: number;
+  settingsCompleted: number;
+  settingsFailed: number;
+  periodicUpdates: number;
+  plainRejected: number;
+}
+
+/** The server's SA manager. Emits `outcome` ({@link SettingOutcome}) and `established` ({ deviceId, aor }). */
+export class SaService extends EventEmitter {
+  readonly endpoint: SaEndpoint;
+  readonly counters: SaServiceCounters = {
+    handshakes: 0, handshakeFailures: 0, established: 0, settingsCompleted: 0, settingsFailed: 0, periodicUpdates: 0, plainRejected: 0,
+  };
+  private readonly o: SaServiceOptions;
+  private readonly logger: Logger;
+  private readonly sender: SettingSender;
+  private readonly pending = new Map<string, PendingHandshake>();
+  private readonly devices = new Map<string, DeviceSa>();
+  private readonly bySa = new Map<SecurityAssociation, DeviceSa>();
+  private readonly plainSeen = new Set<string>();
+  private closed = false;
+
+  constructor(opts: SaServiceOptions) {
+    super();
+    this.o = opts;
+    this.logger = opts.logger ?? nullLogger;
+    this.endpoint = new SaEndpoint({
+      ...(opts.limits ? { limits: opts.limits } : {}),
+      logger: this.logger,
+      // Seed 000, a24: the server switches on the device's acknowledgement — a record under
+      // the offered generation is one (the device switched before its answer reached us).
+      onStagedUse: (sa) => {
+        const d = this.bySa.get(sa);
+        if (d) sa.commit(d.graceMs);
+      },
+    });
+    this.sender = new SettingSender({ transactions: opts.transactions, random: opts.random, domain: opts.realm, localEndpointFor: opts.localEndpointFor });
+  }
+
+  /** SHA-256 of the server's static public key, hex: what devices pin (SPEC SA-1). */
+  fingerprint(): string {
+    return serverKeyFingerprint(this.o.staticKey.publicKey);
+  }
+
+  /** Live SAs. */
+  get activeCount(): number {
+    return this.devices.size;
+  }
+
+  /**
+   * Every REGISTER for this server comes here first: handshakes are run, SA-protected ones
+   * are authenticated by their SA, plain ones go to the registrar or are refused by policy.
+   */
+  async handleRegister(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
+    try {
+      if ((req.get('content-type') ?? '').toLowerCase() === HANDSHAKE_CONTENT_TYPE) return await this.handshake(req, inbound, toTag);
+    } catch (e) {
+      this.counters.handshakeFailures++;
+      const r = e instanceof SipherError && e.sipStatus !== undefined ? createResponse(req, e.sipStatus, e.sipReason, toTag) : createResponse(req, 500, undefined, toTag);
+      this.logger.debug('SA handshake refused', { fault: e instanceof Error ? e.message : 'unknown', source: `${inbound.source.address}:${inbound.source.port}` });
+      this.endpoint.sendInClear(r);
+      return r;
+    }
+    const protection = inbound.protection;
+    if (protection) {
+      const sa = this.endpoint.get(protection.saId);
+      return this.o.registrar.handle(req, inbound, toTag, { authenticatedAor: sa?.identity ?? '\0' });
+    }
+    const capability = safeCapability(req);
+    if (this.o.plainDevices === 'reject') {
+      // RFC 3329 §2.3.1 style: the server requires a security agreement, and names ours.
+      this.counters.plainRejected++;
+      const r = createResponse(req, 494, 'Security Agreement Required', toTag);
+      r.append('Security-Server', formatCapability(SERVER_CAPABILITY));
+      r.append('Require', 'sec-agree');
+      return r;
+    }
+    const r = await this.o.registrar.handle(req, inbound, toTag);
+    if (r.status === 200 && !capability) this.notePlainDevice(req);
+    return r;
+  }
+
+  /**
+   * For requests other than REGISTER: the answer when policy refuses a plain device (SPEC
+   * SA-9: `421 Extension Required` with `Require: sec-agree`), else `undefined`.
+   */
+  admit(req: SipRequest, inbound: Inbound, toTag: string): SipResponse | undefined {
+    if (this.o.plainDevices === 'allow' || inbound.protection || req.method === 'ACK' || req.method === 'CANCEL') return undefined;
+    let fromLocal = false;
+    try {
+      const from = req.from().uri;
+      fromLocal = from.kind === 'sip' && this.o.local.serves(from.host, undefined);
+    } catch {
+      return undefined;
+    }
+    if (!fromLocal) return undefined;
+    this.counters.plainRejected++;
+    const r = createResponse(req, 421, 'Security Agreement Required', toTag);
+    r.append('Require', 'sec-agree');
+    r.append('Security-Server', formatCapability(SERVER_CAPABILITY));
+    return r;
+  }
+
+  private async handshake(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
+    const capability = findCapability(req.getAll('security-client'));
+    if (!capability) throw new HandshakeError('handshake without Security-Client sipher-sa');
+    const body = req.body;
+    const step = body.length > 1 ? body[1] : 0;
+    const key = `${req.callId()}|${inbound.source.protocol}|${inbound.source.address}|${inbound.source.port}`;
+    const now = this.o.clock.now();
+    this.expirePending(now);
+    if (step === 1) {
+      if (this.pending.size >= (this.o.maxPendingHandshakes ?? 10_000)) throw new HandshakeError('too many handshakes in progress', { sipStatus: 503, sipReason: 'Service Unavailable' });
+      const responder = HandshakeResponder.answer(body, {
+        staticKey: this.o.staticKey, saId: this.o.random.bytes(8), callId: req.callId(),
+        securityClient: req.getAll('security-client').join(', '),
+        payload: Buffer.from(`Realm: ${this.o.realm}\r\n`),
+      });
+      this.pending.set(key, { responder, capability, expiresAt: now + HANDSHAKE_TTL_MS });
+      this.counters.handshakes++;
+      // Docs §3.1: 401 with a digest challenge whose nonce is the handshake hash.
+      const r = createResponse(req, 401, undefined, toTag);
+      r.append('WWW-Authenticate', `Digest realm="${this.o.realm}", nonce="${base64url(responder.hashAfterSecond)}", algorithm=SHA-256, qop="auth"`);
+      r.append('Security-Server', formatCapability(SERVER_CAPABILITY));
+      r.setBody(responder.secondBody, HANDSHAKE_CONTENT_TYPE);
+      this.endpoint.sendInClear(r);
+      return r;
+    }
+    if (step !== 3) throw new HandshakeError('bad handshake step');
+    const p = this.pending.get(key);
+    if (!p) throw new HandshakeError('no handshake in progress for this Call-ID', { sipStatus: 481, sipReason: 'Handshake Not Found' });
+    this.pending.delete(key);
+    const { payload, result } = p.responder.third(body);
+    const inner = this.innerRegister(payload, req);
+    const aor = this.o.local.canonicalAor(inner.to().uri);
+    const auth = await authenticateHandshake(inner, {
+      aor, realm: this.o.realm, hash: p.responder.hashAfterSecond, remoteStatic: result.remoteStatic, store: this.o.store, now,
+    });
+    const sa = new SecurityAssociation({ id: result.saId, role: 'responder', generation: result.generation, clock: this.o.clock, range: parseRange('whole') });
+    sa.identity = aor;
+    const protected_: Inbound = {
+      ...inbound, message: inner,
+      protection: { saId: sa.idHex, generation: 0, identity: aor, range: 'whole' },
+    };
+    const r = await this.o.registrar.handle(inner, protected_, toTag, { authenticatedAor: aor });
+    if (r.status !== 200) {
+      this.endpoint.sendInClear(r);
+      return r;
+    }
+    const contact = inner.contacts();
+    const first = contact === '*' ? undefined : contact[0];
+    if (!first) {
+      this.endpoint.sendInClear(r);
+      return r;
+    }
+    const deviceId = first.params.get('+sip.instance') ?? `${aor}|${formatUri(first.uri)}`;
+    // Established before the 200 leaves, so it is sealed under generation 0 (docs §3.1).
+    sa.established = true;
+    sa.deviceId = deviceId;
+    this.install({
+      sa, deviceId, capability: p.capability, staticKey: result.remoteStatic.toString('hex'), auth,
+      address: { contact: formatUri(first.uri), aor, target: targetOf(inbound) },
+      graceMs: 0, timer: undefined, queue: Promise.resolve(),
+    });
+    return r;
+  }
+
+  /** The REGISTER inside step 3, with the outer Via (stamped with the real source). */
+  private innerRegister(payload: Buffer, outer: SipRequest): SipRequest {
+    let inner;
+    try {
+      inner = parseDatagram(payload, this.o.limits);
+      validateMessage(inner);
+    } catch (e) {
+      throw new HandshakeError('the REGISTER inside the handshake does not parse', { cause: e });
+    }
+    if (!(inner instanceof SipRequest) || inner.method !== 'REGISTER') throw new HandshakeError('the handshake must carry a REGISTER');
+    if (inner.callId() !== outer.callId() || inner.cseq().seq !== outer.cseq().seq) throw new HandshakeError('inner REGISTER does not match the outer Call-ID/CSeq');
+    if (inner.topVia().params.get('branch') !== outer.topVia().params.get('branch')) throw new HandshakeError('inner REGISTER does not match the outer Via');
+    inner.headers = [...outer.headers.filter((h) => h.key === 'via'), ...inner.headers.filter((h) => h.key !== 'via')];
+    return inner;
+  }
+
+  private install(d: DeviceSa): void {
+    const old = this.devices.get(d.deviceId);
+    if (old) this.retire(old);
+    this.devices.set(d.deviceId, d);
+    this.bySa.set(d.sa, d);
+    this.endpoint.add(d.sa, d.address.target);
+    this.counters.established++;
+    this.emit('established', { deviceId: d.deviceId, aor: d.address.aor });
+    // The first setting runs once the 200 is out (SPEC SA-5: two-step enablement).
+    d.queue = d.queue.then(() => this.later(0)).then(() => this.runProcedure(d, 'apply'));
+  }
+
+  private retire(d: DeviceSa): void {
+    d.timer?.cancel();
+    this.endpoint.remove(d.sa);
+    this.bySa.delete(d.sa);
+    if (this.devices.get(d.deviceId) === d) this.devices.delete(d.deviceId);
+  }
+
+  /**
+   * Sets the operator's encryption information for one device and applies it (seed 000,
+   * 20th embodiment). Resolves with the outcome; `SaSettingError` for invalid fields or an
+   * unknown device.
+   */
+  async configureDevice(deviceId: string, fields: SettingFields): Promise<SettingOutcome> {
+    validateSettingFields(fields);
+    const known = this.devices.get(deviceId) ?? (await this.o.store.getSaDevice(deviceId));
+    if (!known) throw new SaSettingError('not-registered', `no device ${deviceId.slice(0, 80)}`);
+    const scope = `device:${deviceId}`;
+    const prev = await this.o.store.getSaSetting(scope);
+    await this.o.store.putSaSetting({ ...prev, ...definedOnly(fields), scope, updatedAt: this.o.clock.now() });
+    return this.apply(deviceId, 'apply');
+  }
+
+  /** Sets the domain default and applies it to every live device that inherits a changed field. */
+  async configureDomain(fields: SettingFields): Promise<SettingOutcome[]> {
+    validateSettingFields(fields);
+    const scope = `domain:${this.o.realm}`;
+    const prev = await this.o.store.getSaSetting(scope);
+    await this.o.store.putSaSetting({ ...prev, ...definedOnly(fields), scope, updatedAt: this.o.clock.now() });
+    return Promise.all([...this.devices.keys()].map((id) => this.apply(id, 'apply')));
+  }
+
+  /** A new server-random key for one device now (on → on with the same information). */
+  rekey(deviceId: string): Promise<SettingOutcome> {
+    return this.apply(deviceId, 'rekey');
+  }
+
+  /** Runs the procedure for a device, or records why it cannot (plain or offline device). */
+  private async apply(deviceId: string, kind: 'apply' | 'rekey'): Promise<SettingOutcome> {
+    const d = this.devices.get(deviceId);
+    if (d) {
+      const run = d.queue.then(() => this.runProcedure(d, kind));
+      d.queue = run.catch(() => undefined);
+      return run;
+    }
+    const rec = await this.o.store.getSaDevice(deviceId);
+    if (!rec) throw new SaSettingError('not-registered', `no device ${deviceId.slice(0, 80)}`);
+    const failure = rec.capable
+      ? new SaSettingError('not-registered', 'the device has no SA now; the setting applies at its next registration')
+      : new SaSettingError('not-capable', 'device not capable: it registered without SA capability (Security-Client)');
+    return this.finish(rec, randomUUID(), failure, undefined);
+  }
+
+  /** Seed 000, 17th embodiment: the procedure is chosen by the current and the new state. */
+  private async runProcedure(d: DeviceSa, kind: 'apply' | 'rekey'): Promise<SettingOutcome> {
+    const settingId = randomToken(this.o.random, 16);
+    const rec = await this.deviceRecord(d);
+    if (this.closed || this.devices.get(d.deviceId) !== d) {
+      return this.finish(rec, settingId, new SaSettingError('superseded', 'the device made a new handshake'), d);
+    }
+    await this.o.store.upsertSaDevice({ ...rec, settingState: 'pending', settingId, settingAt: this.o.clock.now(), updatedAt: this.o.clock.now() });
+    let desired: DesiredInfo | undefined;
+    try {
+      desired = await this.desired(d.deviceId);
+      const rule = selectRule(desired.rule, d.capability.rules);
+      const range = selectRange(desired.range, d.capability.ranges);
+      const sa = d.sa;
+      const fields = { rule, range, graceSeconds: desired.graceSeconds, updateTimerSeconds: desired.updateTimerSeconds, settingId };
+      if (desired.presence === 'on') {
+        // off → on, and the first enablement after the handshake: two steps (seed 000, 16th
+        // embodiment) — the key in force protects the information, then a server-random key.
+        if (sa.presence === 'off' || sa.current.number === 0) await this.step(d, { ...fields, presence: 'on', keySource: 'derived' });
+        await this.step(d, { ...fields, presence: 'on', keySource: 'random' }); // on → on (12th)
+        if (kind === 'rekey') this.counters.periodicUpdates++;
+      } else {
+        // on → off and off → off: new information under the key in force; the keys stay for
+        // later settings (which always travel sealed).
+        await this.step(d, { ...fields, presence: 'off', keySource: 'derived' });
+      }
+      d.graceMs = desired.graceSeconds * 1000;
+      this.arm(d, desired);
+      return await this.finish(rec, settingId, undefined, d);
+    } catch (e) {
+      if (desired) this.arm(d, desired);
+      return this.finish(rec, settingId, e, d);
+    }
+  }
+
+  /** One setting transaction: stage, send under the generation in force, switch on the 2xx. */
+  private async step(
+    d: DeviceSa,
+    s: { presence: SaPresence; rule: string; range: Range; keySource: 'random' | 'derived'; graceSeconds: number; updateTimerSeconds: number; settingId: string },
+  ): Promise<void> {
+    const sa = d.sa;
+    const number = sa.current.number + 1;
+    const rule = aeadRule(s.rule)!;
+    const key = s.keySource === 'random' ? this.o.random.bytes(32) : undefined;
+    const generation = deriveGeneration(key ?? sa.current.keyMaterial('responder'), sa.id, number, rule, 'responder');
+    sa.stage(generation, s.presence, s.range);
+    const graceMs = s.graceSeconds * 1000;
+    d.graceMs = graceMs;
+    const body = encodeSetting({
+      id: s.settingId, presence: s.presence, rule: s.rule, range: s.range, generation: number, keySource: s.keySource, key,
+      graceSeconds: s.graceSeconds, updateTimerSeconds: s.updateTimerSeconds,
+    });
+    const answer = await this.sender.send(d.address, body);
+    if (answer.kind === 'response' && answer.response.status < 300) {
+      sa.commit(graceMs); // no-op if a record under the new generation already switched us
+      return;
+    }
+    if (sa.current === generation) return; // switched by the device's own traffic (implicit acknowledgement)
+    sa.unstage();
+    if (answer.kind === 'response') {
+      const st = answer.response.status;
+      const reason = st === 488 ? 'rule-unsupported' : 'rejected';
+      throw new SaSettingError(reason, `device answered ${st} ${answer.response.reason}`);
+    }
+    throw new SaSettingError('no-answer', answer.kind === 'timeout' ? 'the device did not answer the setting request (timeout)' : `could not reach the device: ${answer.error.message}`);
+  }
+
+  /** Seed 000, 18th/19th embodiments: (re)start the periodic update timer after each update. */
+  private arm(d: DeviceSa, desired: DesiredInfo): void {
+    d.timer?.cancel();
+    d.timer = undefined;
+    if (this.closed || desired.presence !== 'on' || desired.updateTimerSeconds <= 0) return;
+    d.timer = this.o.clock.setTimer(desired.updateTimerSeconds * 1000, () => {
+      d.timer = undefined;
+      if (this.devices.get(d.deviceId) === d) void this.apply(d.deviceId, 'rekey').catch(() => undefined);
+    });
+  }
+
+  private async finish(rec: SaDeviceRecord, settingId: string, error: unknown, d: DeviceSa | undefined): Promise<SettingOutcome> {
+    const now = this.o.clock.now();
+    const failed = error !== undefined;
+    const reason = failed ? (error instanceof SaSettingError ? error.reason : 'rejected') : undefined;
+    const detail = failed ? (error instanceof Error ? error.message : 'failed') : undefined;
+    if (failed && !(error instanceof SipherError)) this.logger.error('SA setting failed unexpectedly', { error: error as Error });
+    const st = d?.sa.state();
+    const next: SaDeviceRecord = {
+      ...rec,
+      ...(st ? { presence: st.presence, rule: st.rule, range: formatRange(st.range), generation: st.generation } : {}),
+      lastRekeyAt: !failed && d ? now : rec.lastRekeyAt,
+      settingState: failed ? 'failed' : 'completed', settingId, settingReason: reason, settingDetail: detail, settingAt: now, updatedAt: now,
+    };
+    try {
+      await this.o.store.upsertSaDevice(next);
+    } catch (e) {
+      this.logger.error('could not record an SA setting outcome', { error: e as Error });
+    }
+    if (failed) this.counters.settingsFailed++;
+    else this.counters.settingsCompleted++;
+    const outcome: SettingOutcome = {
+      deviceId: rec.deviceId, settingId, state: failed ? 'failed' : 'completed', reason, detail,
+      presence: next.presence, rule: next.rule, range: next.range, generation: next.generation,
+    };
+    this.emit('outcome', outcome);
+    return outcome;
+  }
+
+  private async deviceRecord(d: DeviceSa): Promise<SaDeviceRecord> {
+    const now = this.o.clock.now();
+    const old = await this.o.store.getSaDevice(d.deviceId);
+    const st = d.sa.state();
+    return {
+      settingState: 'none', ...old,
+      deviceId: d.deviceId, aor: d.address.aor, capable: true, rules: d.capability.rules, ranges: d.capability.ranges,
+      staticKey: d.staticKey, presence: st.presence, rule: st.rule, range: formatRange(st.range), generation: st.generation, updatedAt: now,
+    };
+  }
+
+  private async desired(deviceId: string): Promise<DesiredInfo> {
+    const [domain, device] = await Promise.all([this.o.store.getSaSetting(`domain:${this.o.realm}`), this.o.store.getSaSetting(`device:${deviceId}`)]);
+    return desiredInfo(this.o.defaults, domain, device);
+  }
+
+  /** Seed 000, 21st embodiment (u24): a device that registered without capability is recorded as such. */
+  private notePlainDevice(req: SipRequest): void {
+    const contacts = req.contacts();
+    if (contacts === '*' || contacts.length === 0) return;
+    const c = contacts[0]!;
+    let aor: string;
+    try {
+      aor = this.o.local.canonicalAor(req.to().uri);
+    } catch {
+      return;
+    }
+    const deviceId = c.params.get('+sip.instance') ?? `${aor}|${formatUri(c.uri)}`;
+    if (this.plainSeen.has(deviceId)) return;
+    if (this.plainSeen.size > 100_000) this.plainSeen.clear();
+    this.plainSeen.add(deviceId);
+    const now = this.o.clock.now();
+    void this.o.store.getSaDevice(deviceId).then(async (old) => {
+      if (old && !old.capable) return;
+      await this.o.store.upsertSaDevice({ settingState: 'none', ...old, deviceId, aor, capable: false, rules: [], ranges: [], updatedAt: now });
+    }).catch((e: unknown) => this.logger.error('could not record a plain device', { error: e as Error }));
+  }
+
+  private expirePending(now: number): void {
+    if (this.pending.size === 0) return;
+    for (const [k, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(k);
+  }
+
+  private later(ms: number): Promise<void> {
+    return new Promise((resolve) => this.o.clock.setTimer(ms, resolve));
+  }
+
+  /** The live SA state of a device, for the admin API (never keys). */
+  liveState(deviceId: string): { saId: string; presence: SaPresence; rule: string; range: string; generation: number; auth: HandshakeAuthMethod; pendingGeneration: number | undefined } | undefined {
+    const d = this.devices.get(deviceId);
+    if (!d) return undefined;
+    const s = d.sa.state();
+    return { saId: s.saId, presence: s.presence, rule: s.rule, range: formatRange(s.range), generation: s.generation, auth: d.auth, pendingGeneration: d.sa.pending?.number };
+  }
+
+  /** Drops SAs whose device has no binding left (unregistered or expired). */
+  sweep(hasBinding: (aor: string, deviceId: string) => boolean): number {
+    let n = 0;
+    for (const d of [...this.devices.values()]) {
+      if (!hasBinding(d.address.aor, d.deviceId)) {
+        this.retire(d);
+        n++;
+      }
+    }
+    return n;
+  }
+
+  /** Stops timers. */
+  close(): void {
+    this.closed = true;
+    for (const d of this.devices.values()) d.timer?.cancel();
+  }
+}
+
+/** SHA-256 of a Noise static public key, lower-case hex (the pinned fingerprint). */
+export function serverKeyFingerprint(publicKey: Uint8Array): string {
+  return createHash('sha256').update(publicKey).digest('hex');
+}
+
+function targetOf(inbound: Inbound): Target {
+  return { ...inbound.source, connectionId: inbound.connectionId, local: inbound.local };
+}
+
+function safeCapability(req: SipRequest): SaCapability | undefined {
+  try {
+    return findCapability(req.getAll('security-client'));
+  } catch {
+    return undefined;
+  }
+}
+
+function definedOnly(f: SettingFields): Partial<SaSettingRecord> {
+  const out: Partial<SaSettingRecord> = {};
+  if (f.presence !== undefined) out.presence = f.presence;
+  if (f.rule !== undefined) out.rule = f.rule;
+  if (f.range !== undefined) out.range = f.range;
+  if (f.updateTimerSeconds !== undefined) out.updateTimerSeconds = f.updateTimerSeconds;
+  if (f.graceSeconds !== undefined) out.graceSeconds = f.graceSeconds;
+  return out;
+}
