@@ -13,6 +13,7 @@ import type { Store } from '../store/store.js';
 import { createJsonLogger, type LogLevel } from '../util/logger.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { caCommand } from './ca-command.js';
+import { ADMIN_FLAGS, adminSaCommand, deviceTokenCommand } from './admin-command.js';
 
 const COMMON = ['config', 'data-dir', 'domain', 'store'] as const;
 
@@ -39,6 +40,16 @@ Commands:
   ca revoke SERIAL [--reason R] revoke (and every certificate renewed from it)
   ca rotate                  new active root; older roots stay in the trust bundle
       (ca commands take --data-dir, --domain, --store, --config like server)
+  admin sa show [DEVICE] [--json]   devices' SA state: capability, presence, rule, range,
+                             key generation, last setting and its outcome (never keys)
+  admin sa set DEVICE [--presence on|off] [--rule R] [--range whole|partial|partial:H,..]
+                [--grace S] [--timer S]   set and apply; prints completed / failed: why
+      (--domain-default instead of DEVICE sets the domain default for every device)
+  admin sa rekey DEVICE      a new server-random key now
+  admin sa timer DEVICE S    periodic update timer (seconds, 0 = off); or --domain-default S
+  device token AOR [--ttl S] one-time enrolment token for a device (shown once)
+      (admin/device commands use the running server's HTTP API: --url, --token or
+       DATA/admin-token; and take --data-dir, --config like server)
   version                    print the version
 
 Every setting can also come from the environment: SIPHER_DOMAIN, SIPHER_DATA_DIR,
@@ -59,6 +70,20 @@ export async function main(argv: string[]): Promise<number> {
         const a = parseArgs(args, { values: [...COMMON, 'out', 'aor', 'reason'], booleans: ['json'] });
         const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
         return await caCommand(sub, a, config, (fn) => withStore(config, fn), { out: (t) => process.stdout.write(t) });
+      }
+      case 'admin': {
+        const [area, sub, ...args] = rest;
+        if (area !== 'sa') throw new ConfigError(`unknown admin area "${area ?? ''}" (sa)`);
+        const a = parseArgs(args, { values: [...COMMON, ...ADMIN_FLAGS], booleans: ['json', 'domain-default'] });
+        const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
+        return await adminSaCommand(sub, a, config, { out: (t) => process.stdout.write(t) });
+      }
+      case 'device': {
+        const [sub, ...args] = rest;
+        if (sub !== 'token') throw new ConfigError(`unknown device command "${sub ?? ''}" (token)`);
+        const a = parseArgs(args, { values: [...COMMON, ...ADMIN_FLAGS], booleans: ['json'] });
+        const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
+        return await deviceTokenCommand(a, config, { out: (t) => process.stdout.write(t) });
       }
       case 'version':
       case '--version':
@@ -133,7 +158,9 @@ async function serverCommand(argv: string[]): Promise<number> {
   process.stdout.write(`sipher ${version()} serving domain ${config.domain}, data in ${config.dataDir}, store ${config.store === 'sqlite' ? 'sqlite' : 'postgres'}\n`);
   for (const e of endpoints) process.stdout.write(`listening ${e.protocol} ${e.address.includes(':') ? `[${e.address}]` : e.address}:${e.port}\n`);
   const http = server.httpAddress;
-  if (http) process.stdout.write(`http ${http.address.includes(':') ? `[${http.address}]` : http.address}:${http.port} (CA root and CRL at /ca/${config.domain}/)\n`);
+  if (http) process.stdout.write(`http ${http.address.includes(':') ? `[${http.address}]` : http.address}:${http.port} (CA root and CRL at /ca/${config.domain}/${server.adminTokenFile ? `, admin API at /api/ with the token in ${server.adminTokenFile}` : ''})\n`);
+  const sa = server.saService;
+  if (sa) process.stdout.write(`SA server key ${sa.fingerprint()} (devices pin this; plain devices ${config.sa.plainDevices === 'allow' ? 'allowed' : 'rejected'})\n`);
   logger.info('server started', { domain: config.domain, endpoints: endpoints.map((e) => `${e.protocol}:${e.address}:${e.port}`) });
   await new Promise<void>((resolve) => {
     const stop = (sig: string): void => {

@@ -5,7 +5,8 @@
  * - `GET /ca/{domain}/root.pem` — the trust bundle, PEM (active root first)
  * - `GET /ca/{domain}/root.der` — the active root, DER, `application/pkix-cert`
  *
- * Errors are RFC 9457 `application/problem+json`. The admin API of the console grows here.
+ * Errors are RFC 9457 `application/problem+json`. The admin API (`/api/…`, admin-api.ts)
+ * is served here too.
  * @module
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -14,6 +15,8 @@ import { toPem } from '../crypto/x509/index.js';
 import type { CertificateService } from '../services/identity/certificate-service.js';
 import { PKIX_CERT, PKIX_CRL } from '../security/identity/index.js';
 import type { Logger } from '../util/logger.js';
+import { handleAdmin, type AdminApiContext } from './admin-api.js';
+import { problem } from './http-problem.js';
 
 /** A running HTTP endpoint. */
 export interface HttpEndpoint {
@@ -28,9 +31,11 @@ export async function startHttpEndpoint(opts: {
   port: number;
   certificates: ReadonlyMap<string, CertificateService>;
   logger: Logger;
+  /** The admin API (`/api/…`), when SAs are enabled. */
+  admin?: AdminApiContext | undefined;
 }): Promise<HttpEndpoint> {
   const server: Server = createServer((req, res) => {
-    handle(req, res, opts.certificates).catch((e: unknown) => {
+    handle(req, res, opts.certificates, opts.admin).catch((e: unknown) => {
       opts.logger.error('http request failed', { error: e as Error, path: req.url });
       if (!res.headersSent) problem(res, 500, 'Internal Server Error', 'the request could not be completed');
       else res.destroy();
@@ -57,8 +62,9 @@ export async function startHttpEndpoint(opts: {
 
 const ROUTE = /^\/ca\/([a-z0-9.-]+)\/(crl|root\.pem|root\.der)$/;
 
-async function handle(req: IncomingMessage, res: ServerResponse, certificates: ReadonlyMap<string, CertificateService>): Promise<void> {
+async function handle(req: IncomingMessage, res: ServerResponse, certificates: ReadonlyMap<string, CertificateService>, admin: AdminApiContext | undefined): Promise<void> {
   const path = (req.url ?? '/').split('?')[0]!;
+  if (admin && (await handleAdmin(req, res, path, admin))) return;
   const m = ROUTE.exec(path);
   if (!m) return problem(res, 404, 'Not Found', `no resource at ${path.slice(0, 100)}`);
   if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -80,11 +86,4 @@ async function handle(req: IncomingMessage, res: ServerResponse, certificates: R
 function send(res: ServerResponse, req: IncomingMessage, type: string, body: Buffer, cache: string): void {
   res.writeHead(200, { 'Content-Type': type, 'Content-Length': body.length, 'Cache-Control': cache });
   res.end(req.method === 'HEAD' ? undefined : body);
-}
-
-/** RFC 9457 problem details. */
-function problem(res: ServerResponse, status: number, title: string, detail: string): void {
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
-  res.writeHead(status, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body) });
-  res.end(body);
 }

@@ -37,7 +37,7 @@ import { loadOrCreateTlsIdentity } from './tls-identity.js';
 import { localEndpointFor } from './advertised-address.js';
 import { parseHttpListen } from './config.js';
 import { startHttpEndpoint, type HttpEndpoint } from './http-endpoint.js';
-import { loadOrCreateSaKey, loadOrCreateServerKey, resolveCaPassphrase } from './identity-secrets.js';
+import { loadOrCreateAdminToken, loadOrCreateSaKey, loadOrCreateServerKey, resolveCaPassphrase } from './identity-secrets.js';
 
 /** Dependencies injected into the server (tests pass their own). */
 export interface SipServerDeps {
@@ -67,6 +67,8 @@ export class SipServer {
   private queries: CertificateQueryService | undefined;
   private publications: KeyPublicationService | undefined;
   private sa: SaService | undefined;
+  /** Where the admin API token is kept (when the admin API runs). */
+  adminTokenFile: string | undefined;
   private saSweep: { cancel(): void } | undefined;
   private http: HttpEndpoint | undefined;
   private local: LocalDomain | undefined;
@@ -154,13 +156,14 @@ export class SipServer {
       maxContacts: c.registrar.maxContacts, flowTimer: c.registrar.flowTimer,
       identity: new RegistrationIdentity({ certificates, store, clock: this.clock, random: this.random, realm: c.domain }),
     });
+    const saDefaults = { presence: c.sa.presence, rule: c.sa.rule, range: c.sa.range, updateTimerSeconds: c.sa.updateTimer, graceSeconds: c.sa.grace };
     if (c.sa.enabled) {
       const sa = new SaService({
         store, clock: this.clock, random: this.random, logger: this.logger, local, realm: c.domain,
         registrar: this.registrar, transactions: this.transactions,
         localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
         staticKey: await loadOrCreateSaKey(c.dataDir, secret.passphrase),
-        defaults: { presence: c.sa.presence, rule: c.sa.rule, range: c.sa.range, updateTimerSeconds: c.sa.updateTimer, graceSeconds: c.sa.grace },
+        defaults: saDefaults,
         plainDevices: c.sa.plainDevices,
         limits: { maxMessageSize: c.limits.maxMessageSize, maxHeaders: 256, maxHeadSize: 32_768 },
       });
@@ -193,7 +196,16 @@ export class SipServer {
     this.endpoints = await this.transport.listen(c.listen);
     if (c.http.listen) {
       const h = parseHttpListen(c.http.listen);
-      this.http = await startHttpEndpoint({ ...h, certificates: new Map([[c.domain, certificates]]), logger: this.logger });
+      const admin = this.sa ? await loadOrCreateAdminToken(c.dataDir, this.random) : undefined;
+      if (admin?.created) this.logger.warn('created the admin API token', { file: admin.file });
+      this.adminTokenFile = admin?.file;
+      this.http = await startHttpEndpoint({
+        ...h, certificates: new Map([[c.domain, certificates]]), logger: this.logger,
+        admin: admin && this.sa ? {
+          adminToken: admin.token, sa: this.sa, store, domain: c.domain,
+          defaults: saDefaults,
+        } : undefined,
+      });
     }
     this.localPorts = new Set(this.endpoints.map((e) => e.port));
     this.localHosts = new Set([c.domain, 'localhost', ...this.endpoints.map((e) => e.address)]);

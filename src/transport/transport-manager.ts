@@ -137,7 +137,12 @@ export class TransportManager implements TransportLayer {
   async send(message: SipMessage, target: Target): Promise<void> {
     if (this.closed) throw new TransportError('transport manager is closed');
     const protector = this.pipeline.slot.protector;
-    const bytes = protector ? protector.protect(message, target) : serialize(message);
+    let bytes: Buffer;
+    try {
+      bytes = protector ? protector.protect(message, target) : serialize(message);
+    } catch (error) {
+      throw new TransportError(`cannot protect a message for ${endpointKey(target)}`, error);
+    }
     try {
       if (target.protocol === 'udp') await this.udpFor(target).send(bytes, target.address, target.port);
       else await (await this.connectionFor(target)).write(bytes);

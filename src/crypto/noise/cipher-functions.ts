@@ -1,5 +1,5 @@
 /**
- * Noise cipher functions (Noise §4.2, §12.1, §12.2): ChaChaPoly (AEAD_CHACHA20_POLY1305,
+ * Noise cipher functions (Noise §4.2, §12.3, §12.4): ChaChaPoly (AEAD_CHACHA20_POLY1305,
  * RFC 8439 §2.8) and AESGCM (AES-256-GCM, NIST SP 800-38D), both with 32-byte keys and
  * 16-byte tags, over `node:crypto`. The only Noise-specific part is how the 64-bit counter `n`
  * becomes the 96-bit AEAD nonce, and REKEY.
@@ -24,7 +24,7 @@ export interface NoiseCipherFunction {
   readonly name: NoiseCipherName;
   /**
    * The 12-byte AEAD nonce for the Noise nonce `n`: 32 zero bits then the 64-bit counter,
-   * little-endian for ChaChaPoly (§12.1), big-endian for AESGCM (§12.2).
+   * little-endian for ChaChaPoly (§12.3), big-endian for AESGCM (§12.4).
    * @throws RangeError when `n` is not in 0..2^64-1.
    */
   nonce(n: bigint): Buffer;
@@ -56,7 +56,7 @@ function checkKey(key: Uint8Array): void {
 function makeCipher(name: NoiseCipherName, algorithm: 'chacha20-poly1305' | 'aes-256-gcm', littleEndian: boolean): NoiseCipherFunction {
   const nonce = (n: bigint): Buffer => {
     const iv = Buffer.alloc(12);
-    // Noise §12.1 / §12.2: 4 zero bytes, then the 8-byte counter.
+    // Noise §12.3 / §12.4: 4 zero bytes, then the 8-byte counter.
     if (littleEndian) iv.writeBigUInt64LE(n, 4);
     else iv.writeBigUInt64BE(n, 4);
     return iv;

@@ -5,8 +5,7 @@
  */
 import type { KeyObject } from 'node:crypto';
 import { HandshakeError } from '../../errors.js';
-import type { NoiseCipherName } from './cipher-functions.js';
-import { NOISE_TAG_LENGTH } from './cipher-functions.js';
+import { NOISE_TAG_LENGTH, type NoiseCipherName } from './cipher-functions.js';
 import { CipherState, MAX_NOISE_MESSAGE } from './cipher-state.js';
 import { DH25519_LENGTH, dh25519, generateNoiseKeyPair, x25519PrivateKeyObject, type NoiseKeyPair } from './dh25519.js';
 import type { NoiseHashName } from './hash-functions.js';
@@ -14,7 +13,7 @@ import type { HandshakePattern, NoisePreMessageToken } from './patterns.js';
 import { parseProtocolName } from './protocol-name.js';
 import { SymmetricState } from './symmetric-state.js';
 
-/** Length of a pre-shared key (Noise §9.2: 32 bytes). */
+/** Length of a pre-shared key (Noise §9.2: a 32-byte secret). */
 export const NOISE_PSK_LENGTH = 32;
 
 /** Options of a {@link HandshakeState}: Initialize() of Noise §5.3. */
@@ -266,7 +265,8 @@ export class HandshakeState {
       }
       payload = ss.decryptAndHash(msg.subarray(offset));
     } catch (e) {
-      // Noise §5.3: a failed ReadMessage aborts the handshake.
+      // Tokens before the failure were already mixed into h/ck (Noise §5.3 processes them in
+      // order), so this state can never agree with the peer again: abort it.
       this.#aborted = true;
       if (e instanceof HandshakeError) throw e;
       throw new HandshakeError(`Noise handshake message ${this.#messageIndex + 1} rejected`, { cause: e });

@@ -1,5 +1,5 @@
 /**
- * Noise hash functions (Noise §4.3, §12.3–12.5): HASH, HMAC-HASH and the HKDF built from them.
+ * Noise hash functions (Noise §4.3, §12.5–12.8): HASH, HMAC-HASH and the HKDF built from them.
  * SHA256 and SHA512 are required; BLAKE2s and BLAKE2b are offered because Node 20's OpenSSL
  * computes HMAC with them over the right block sizes (64 and 128 bytes, RFC 7693 §2.1).
  * @module
@@ -62,7 +62,7 @@ function makeHash(name: NoiseHashName, nodeName: string, hashLen: number, blockL
 }
 
 const HASHES: Readonly<Record<NoiseHashName, NoiseHashFunction>> = {
-  // Noise §12.3 SHA256 and §12.4 SHA512 (FIPS 180-4); §12.5 BLAKE2s/BLAKE2b (RFC 7693).
+  // Noise §12.5 SHA256 and §12.6 SHA512 (FIPS 180-4); §12.7 BLAKE2s and §12.8 BLAKE2b (RFC 7693).
   SHA256: makeHash('SHA256', 'sha256', 32, 64),
   SHA512: makeHash('SHA512', 'sha512', 64, 128),
   BLAKE2s: makeHash('BLAKE2s', 'blake2s256', 32, 64),

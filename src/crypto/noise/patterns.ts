@@ -4,7 +4,7 @@
  * @module
  */
 
-/** A token of a handshake message pattern (Noise §7.1, §9.1). */
+/** A token of a handshake message pattern (Noise §7.1, §9.2). */
 export type NoiseToken = 'e' | 's' | 'ee' | 'es' | 'se' | 'ss' | 'psk';
 /** A token of a pre-message pattern: only public keys (Noise §7.1). */
 export type NoisePreMessageToken = 'e' | 's';
@@ -73,7 +73,7 @@ const cache = new Map<string, HandshakePattern>();
 
 /**
  * The handshake pattern named `name` (base name plus optional `+`-separated modifiers, Noise
- * §8), with `pskN` modifiers applied per Noise §9.2: `psk0` puts a psk token at the start of
+ * §8), with `pskN` modifiers applied per Noise §9.4: `psk0` puts a psk token at the start of
  * the first message, `pskN` (N ≥ 1) at the end of the N-th message.
  * @throws RangeError for an unknown pattern, an unsupported modifier, or a `pskN` beyond the
  * last message.
@@ -92,7 +92,7 @@ export function handshakePattern(name: string): HandshakePattern {
   const messages = base.messages.map((msg) => [...msg]);
   const seen = new Set<number>();
   let pskCount = 0;
-  // Noise §8: modifiers are separated by "+"; §9.2: pskN places a psk token.
+  // Noise §8: modifiers are separated by "+"; §9.4: pskN places a psk token.
   for (const modifier of m[2] === undefined ? [] : m[2].split('+')) {
     const psk = /^psk(0|[1-9][0-9]*)$/.exec(modifier);
     if (!psk) throw new RangeError(`unsupported Noise pattern modifier "${modifier}" in "${name}"`);

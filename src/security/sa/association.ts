@@ -47,7 +47,8 @@ export class SecurityAssociation {
   presence: SaPresence;
   range: Range;
   private cur: Generation;
-  private prev: Generation | undefined;
+  /** Previous generations still inside their grace period, newest first (at most 4). */
+  private prev: Generation[] = [];
   private staged: Staged | undefined;
   /** Clear messages from the peer are accepted until then (ms) after a switch from off to on. */
   private clearUntil = 0;
@@ -89,11 +90,12 @@ export class SecurityAssociation {
   receiving(number: number): Generation | RecordFault {
     if (number === this.cur.number) return this.cur;
     if (this.staged && number === this.staged.generation.number) return this.staged.generation;
-    const p = this.prev;
-    if (p && number === p.number) {
-      // Seed 000, 13th embodiment (m7–m9): the old generation only until its timer runs out.
+    for (let i = 0; i < this.prev.length; i++) {
+      const p = this.prev[i]!;
+      if (number !== p.number) continue;
+      // Seed 000, 13th embodiment (m7–m9): an old generation only until its timer runs out.
       if (p.acceptUntil !== undefined && this.clock.now() <= p.acceptUntil) return p;
-      this.prev = undefined;
+      this.prev.splice(i);
       return 'expired-generation';
     }
     return number < this.cur.number ? 'expired-generation' : 'unknown-generation';
@@ -132,7 +134,9 @@ export class SecurityAssociation {
     const old = this.cur;
     old.acceptUntil = now + graceMs;
     if (this.presence === 'off' && s.presence === 'on') this.clearUntil = now + graceMs;
-    this.prev = old;
+    // Two switches in quick succession (the two-step enablement) keep both older generations
+    // acceptable for their own grace periods: no message in flight is lost (SPEC SA-7).
+    this.prev = [old, ...this.prev.filter((g) => g.acceptUntil !== undefined && g.acceptUntil >= now)].slice(0, 4);
     this.cur = s.generation;
     this.presence = s.presence;
     this.range = s.range;

@@ -37,7 +37,7 @@ export function formatCapability(c: SaCapability): string {
  * when it is there but malformed.
  */
 export function findCapability(values: readonly string[]): SaCapability | undefined {
-  for (const v of values) {
+  for (const v of values.flatMap(splitMechanisms)) {
     const semi = v.indexOf(';');
     const mech = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
     if (mech !== SA_MECHANISM) continue;
@@ -57,4 +57,21 @@ export function findCapability(values: readonly string[]): SaCapability | undefi
     return { version, rules: list('rules'), ranges: list('ranges') };
   }
   return undefined;
+}
+
+/** Splits one field value into its mechanisms at commas outside quotes (RFC 3329 §2.2). */
+function splitMechanisms(value: string): string[] {
+  const out: string[] = [];
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i];
+    if (c === '"') quoted = !quoted;
+    else if (c === ',' && !quoted) {
+      out.push(value.slice(start, i));
+      start = i + 1;
+    }
+  }
+  out.push(value.slice(start));
+  return out.map((s) => s.trim()).filter((s) => s.length > 0);
 }

@@ -194,7 +194,7 @@ export class SaService extends EventEmitter {
    */
   admit(req: SipRequest, inbound: Inbound, toTag: string): SipResponse | undefined {
     if (this.o.plainDevices === 'allow' || inbound.protection || req.method === 'ACK' || req.method === 'CANCEL') return undefined;
-    let fromLocal = false;
+    let fromLocal: boolean;
     try {
       const from = req.from().uri;
       fromLocal = from.kind === 'sip' && this.o.local.serves(from.host, undefined);
@@ -210,7 +210,7 @@ export class SaService extends EventEmitter {
   }
 
   private async handshake(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
-    const capability = findCapability(req.getAll('security-client'));
+    const capability = findCapability(req.values('security-client'));
     if (!capability) throw new HandshakeError('handshake without Security-Client sipher-sa');
     const body = req.body;
     const step = body.length > 1 ? body[1] : 0;
@@ -506,6 +506,25 @@ export class SaService extends EventEmitter {
     return new Promise((resolve) => this.o.clock.setTimer(ms, resolve));
   }
 
+  /**
+   * A one-time enrolment token for a user of the domain (SPEC SA-1, `sipher device token`).
+   * The secret is returned once and stored only as its SHA-256.
+   */
+  async createEnrolmentToken(aor: string, ttlSeconds: number): Promise<{ id: string; token: string; aor: string; expiresAt: number }> {
+    if (!Number.isInteger(ttlSeconds) || ttlSeconds < 60 || ttlSeconds > 30 * 86_400) throw new SaSettingError('invalid', 'ttl must be 60 s to 30 days');
+    const m = /^sip:([^@]+)@(.+)$/.exec(aor);
+    if (!m || !this.o.local.domains.includes(m[2]!.toLowerCase()) || !(await this.o.store.getUser(m[2]!.toLowerCase(), m[1]!))) {
+      throw new SaSettingError('not-registered', `no user ${aor.slice(0, 80)} in this domain`);
+    }
+    const canonical = `sip:${m[1]!}@${m[2]!.toLowerCase()}`;
+    const id = this.o.random.bytes(8).toString('hex');
+    const secret = this.o.random.bytes(24).toString('base64url');
+    const now = this.o.clock.now();
+    const expiresAt = now + ttlSeconds * 1000;
+    await this.o.store.addEnrolmentToken({ id, aor: canonical, secretHash: createHash('sha256').update(secret).digest('hex'), createdAt: now, expiresAt });
+    return { id, token: `${id}.${secret}`, aor: canonical, expiresAt };
+  }
+
   /** The live SA state of a device, for the admin API (never keys). */
   liveState(deviceId: string): { saId: string; presence: SaPresence; rule: string; range: string; generation: number; auth: HandshakeAuthMethod; pendingGeneration: number | undefined } | undefined {
     const d = this.devices.get(deviceId);
@@ -544,7 +563,7 @@ function targetOf(inbound: Inbound): Target {
 
 function safeCapability(req: SipRequest): SaCapability | undefined {
   try {
-    return findCapability(req.getAll('security-client'));
+    return findCapability(req.values('security-client'));
   } catch {
     return undefined;
   }

@@ -1,0 +1,161 @@
+/**
+ * `sipher admin sa show|set|rekey|timer …` and `sipher device token AOR` (issue 4 §6): the
+ * operator's commands for signalling SAs. They talk to the running server's admin API
+ * (admin-api.ts) with the bearer token from `DATA/admin-token`, and print each device's
+ * outcome — completed, or failed and why — as the seed's console does (seed 000 a13/u16).
+ * Exit codes: 0 done (every outcome completed), 1 a setting failed, 2 bad usage or config.
+ * @module
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ConfigError } from '../errors.js';
+import type { SipherConfig } from '../server/config.js';
+import { parseHttpListen } from '../server/config.js';
+import type { ParsedArgs } from './args.js';
+
+/** Output sink (stdout in production, a buffer in tests). */
+export interface AdminIo {
+  out(text: string): void;
+}
+
+interface Outcome {
+  deviceId: string;
+  settingId: string;
+  state: 'completed' | 'failed';
+  reason?: string;
+  detail?: string;
+  presence?: string;
+  rule?: string;
+  range?: string;
+  generation?: number;
+}
+
+/** Flags of the admin commands (besides the common config ones). */
+export const ADMIN_FLAGS = ['url', 'token', 'presence', 'rule', 'range', 'grace', 'timer', 'ttl'] as const;
+
+/** `sipher admin sa …`. */
+export async function adminSaCommand(sub: string | undefined, a: ParsedArgs, config: SipherConfig, io: AdminIo): Promise<number> {
+  const api = client(a, config);
+  const json = a.booleans.has('json');
+  const [target] = a.positionals;
+  switch (sub) {
+    case 'show': {
+      if (target) {
+        const d = await api('GET', `/api/sa/devices/${encodeURIComponent(target)}`);
+        io.out(json ? `${JSON.stringify(d, null, 2)}\n` : deviceLine(d as Record<string, unknown>));
+        return 0;
+      }
+      const r = (await api('GET', '/api/sa/devices')) as { devices: Record<string, unknown>[] };
+      if (json) io.out(`${JSON.stringify(r.devices, null, 2)}\n`);
+      else {
+        io.out('DEVICE  AOR  CAPABLE  PRESENCE  RULE  RANGE  GEN  LAST SETTING\n');
+        for (const d of r.devices) io.out(deviceLine(d));
+      }
+      return 0;
+    }
+    case 'set': {
+      const body: Record<string, unknown> = {};
+      for (const k of ['presence', 'rule', 'range'] as const) if (a.values.has(k)) body[k] = a.values.get(k);
+      if (a.values.has('grace')) body.graceSeconds = seconds(a.values.get('grace')!, 'grace');
+      if (a.values.has('timer')) body.updateTimerSeconds = seconds(a.values.get('timer')!, 'timer');
+      if (Object.keys(body).length === 0) throw new ConfigError('nothing to set: give --presence, --rule, --range, --grace or --timer');
+      return report(await apply(api, target, body, a), io, json);
+    }
+    case 'timer': {
+      const value = a.positionals[1] ?? (target && !a.booleans.has('domain-default') ? undefined : target);
+      if (value === undefined) throw new ConfigError('usage: sipher admin sa timer DEVICE SECONDS (or --domain-default SECONDS)');
+      const body = { updateTimerSeconds: seconds(value, 'timer') };
+      return report(await apply(api, a.booleans.has('domain-default') ? undefined : target, body, a), io, json);
+    }
+    case 'rekey': {
+      if (!target) throw new ConfigError('usage: sipher admin sa rekey DEVICE');
+      return report([(await api('POST', `/api/sa/devices/${encodeURIComponent(target)}/rekey`)) as Outcome], io, json);
+    }
+    default:
+      throw new ConfigError(`unknown admin sa command "${sub ?? ''}" (show, set, rekey, timer)`);
+  }
+}
+
+/** `sipher device token AOR [--ttl SECONDS]`: prints a one-time enrolment token once. */
+export async function deviceTokenCommand(a: ParsedArgs, config: SipherConfig, io: AdminIo): Promise<number> {
+  const [aor] = a.positionals;
+  if (!aor) throw new ConfigError('usage: sipher device token sip:user@domain [--ttl SECONDS]');
+  const ttl = a.values.has('ttl') ? seconds(a.values.get('ttl')!, 'ttl') : 86_400;
+  const r = (await client(a, config)('POST', '/api/devices/tokens', { aor: aor.startsWith('sip:') ? aor : `sip:${aor}`, ttlSeconds: ttl })) as { token: string; aor: string; expiresAt: number };
+  if (a.booleans.has('json')) io.out(`${JSON.stringify(r)}\n`);
+  else io.out(`${r.token}\n(one-time enrolment token for ${r.aor}, valid until ${new Date(r.expiresAt).toISOString()}; it is not shown again)\n`);
+  return 0;
+}
+
+async function apply(api: Api, target: string | undefined, body: Record<string, unknown>, a: ParsedArgs): Promise<Outcome[]> {
+  if (a.booleans.has('domain-default')) return ((await api('PUT', '/api/sa/domain', body)) as { outcomes: Outcome[] }).outcomes;
+  if (!target) throw new ConfigError('name a DEVICE (see `sipher admin sa show`) or give --domain-default');
+  return [(await api('PUT', `/api/sa/devices/${encodeURIComponent(target)}`, body)) as Outcome];
+}
+
+function report(outcomes: Outcome[], io: AdminIo, json: boolean): number {
+  if (json) io.out(`${JSON.stringify(outcomes, null, 2)}\n`);
+  else {
+    if (outcomes.length === 0) io.out('no live device affected (stored for their next registration)\n');
+    for (const o of outcomes) {
+      io.out(o.state === 'completed'
+        ? `${o.deviceId}: completed (presence ${o.presence ?? '-'}, rule ${o.rule ?? '-'}, range ${o.range ?? '-'}, generation ${o.generation ?? '-'})\n`
+        : `${o.deviceId}: failed: ${o.reason ?? 'error'}${o.detail ? ` — ${o.detail}` : ''}\n`);
+    }
+  }
+  return outcomes.every((o) => o.state === 'completed') ? 0 : 1;
+}
+
+function deviceLine(d: Record<string, unknown>): string {
+  const last = d.settingState === 'failed' ? `failed: ${String(d.settingReason ?? '')}` : String(d.settingState ?? 'none');
+  return `${String(d.deviceId)}  ${String(d.aor)}  ${d.capable ? 'yes' : 'no'}  ${String(d.presence ?? '-')}  ${String(d.rule ?? '-')}  ${String(d.range ?? '-')}  ${String(d.generation ?? '-')}  ${last}\n`;
+}
+
+function seconds(v: string, what: string): number {
+  if (!/^[0-9]{1,9}$/.test(v)) throw new ConfigError(`--${what} must be a whole number of seconds`);
+  return Number(v);
+}
+
+type Api = (method: string, path: string, body?: unknown) => Promise<unknown>;
+
+function client(a: ParsedArgs, config: SipherConfig): Api {
+  let base = a.values.get('url');
+  if (!base) {
+    if (!config.http.listen) throw new ConfigError('the HTTP endpoint is disabled (http.listen); give --url');
+    const h = parseHttpListen(config.http.listen);
+    const host = h.address === '0.0.0.0' ? '127.0.0.1' : h.address === '::' ? '[::1]' : h.address.includes(':') ? `[${h.address}]` : h.address;
+    base = `http://${host}:${h.port}`;
+  }
+  let token = a.values.get('token') ?? process.env.SIPHER_ADMIN_TOKEN;
+  if (!token) {
+    try {
+      token = readFileSync(join(config.dataDir, 'admin-token'), 'utf8').trim();
+    } catch {
+      throw new ConfigError(`no admin token: ${join(config.dataDir, 'admin-token')} is not readable (start the server once, or give --token)`);
+    }
+  }
+  return async (method, path, body) => {
+    let res: Response;
+    try {
+      res = await fetch(`${base}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (e) {
+      throw new ConfigError(`cannot reach the server at ${base}: ${(e as Error).message}`);
+    }
+    const text = await res.text();
+    let v: unknown;
+    try {
+      v = text ? JSON.parse(text) : undefined;
+    } catch {
+      v = undefined;
+    }
+    if (!res.ok) {
+      const p = v as { detail?: string; title?: string } | undefined;
+      throw new ConfigError(`${res.status} ${p?.title ?? res.statusText}: ${p?.detail ?? text.slice(0, 200)}`);
+    }
+    return v;
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The admin HTTP API for signalling SAs (issue 4 §6; the console of issue 8 builds on it).
+ * Every route needs `Authorization: Bearer <admin token>` (the token is created on first
+ * start in `DATA/admin-token`, mode 0600). JSON in and out; errors are RFC 9457 problem
+ * details. Keys are never accepted or returned (SPEC SA-3).
+ *
+ * | Method | Path | |
+ * |---|---|---|
+ * | GET | /api/sa/rules | the rule registry and ranges |
+ * | GET | /api/sa/devices | every device's encryption information and last outcome |
+ * | GET | /api/sa/devices/{id} | one device |
+ * | PUT | /api/sa/devices/{id} | set presence/rule/range/updateTimerSeconds/graceSeconds → outcome |
+ * | POST | /api/sa/devices/{id}/rekey | new server-random key now → outcome |
+ * | GET | /api/sa/domain | the domain defaults |
+ * | PUT | /api/sa/domain | set domain defaults → outcome per live device |
+ * | POST | /api/devices/tokens | `{aor, ttlSeconds}` → one-time enrolment token (shown once) |
+ * @module
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { SipherError } from '../errors.js';
+import { aeadRules } from '../crypto/aead-rules.js';
+import { RANGE_KINDS } from '../security/sa/index.js';
+import type { SaService, SettingFields } from '../services/sa/sa-service.js';
+import type { SaDefaults } from '../services/sa/encryption-info.js';
+import type { Store } from '../store/store.js';
+import { json, problem } from './http-problem.js';
+
+/** What the admin API works on. */
+export interface AdminApiContext {
+  adminToken: string;
+  sa: SaService;
+  store: Store;
+  domain: string;
+  defaults: SaDefaults;
+}
+
+const MAX_BODY = 16_384;
+
+/** Answers `/api/…` requests; resolves true when the path was an API path. */
+export async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, ctx: AdminApiContext): Promise<boolean> {
+  if (!path.startsWith('/api/')) return false;
+  if (!authorized(req, ctx.adminToken)) {
+    res.setHeader('WWW-Authenticate', 'Bearer realm="sipher-admin"');
+    problem(res, 401, 'Unauthorized', 'an admin bearer token is required');
+    return true;
+  }
+  try {
+    await route(req, res, path, ctx);
+  } catch (e) {
+    if (e instanceof SipherError) problem(res, e.httpStatus, e.name, e.message);
+    else throw e;
+  }
+  return true;
+}
+
+async function route(req: IncomingMessage, res: ServerResponse, path: string, ctx: AdminApiContext): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (path === '/api/sa/rules' && method === 'GET') {
+    return json(res, 200, { rules: aeadRules().map((r) => ({ name: r.name, label: r.label, keyBits: r.keyLength * 8 })), ranges: RANGE_KINDS, presence: ['on', 'off'] });
+  }
+  if (path === '/api/sa/devices' && method === 'GET') {
+    const list = await ctx.store.listSaDevices();
+    return json(res, 200, { devices: list.map((d) => view(d, ctx)) });
+  }
+  if (path === '/api/sa/domain') {
+    if (method === 'GET') return json(res, 200, { scope: `domain:${ctx.domain}`, defaults: ctx.defaults, setting: (await ctx.store.getSaSetting(`domain:${ctx.domain}`)) ?? null });
+    if (method === 'PUT') return json(res, 200, { outcomes: await ctx.sa.configureDomain(fields(await body(req))) });
+    return notAllowed(res, 'GET, PUT');
+  }
+  if (path === '/api/devices/tokens') {
+    if (method !== 'POST') return notAllowed(res, 'POST');
+    const b = await body(req);
+    if (typeof b.aor !== 'string') return problem(res, 400, 'Bad Request', 'aor (string) is required');
+    const ttl = b.ttlSeconds === undefined ? 86_400 : b.ttlSeconds;
+    if (typeof ttl !== 'number') return problem(res, 400, 'Bad Request', 'ttlSeconds must be a number');
+    return json(res, 201, await ctx.sa.createEnrolmentToken(b.aor, ttl));
+  }
+  const m = /^\/api\/sa\/devices\/([^/]+)(\/rekey)?$/.exec(path);
+  if (m) {
+    let id: string;
+    try {
+      id = decodeURIComponent(m[1]!);
+    } catch {
+      return problem(res, 400, 'Bad Request', 'bad device id encoding');
+    }
+    if (m[2]) {
+      if (method !== 'POST') return notAllowed(res, 'POST');
+      return json(res, 200, await ctx.sa.rekey(id));
+    }
+    if (method === 'GET') {
+      const d = await ctx.store.getSaDevice(id);
+      if (!d) return problem(res, 404, 'Not Found', 'no such device');
+      return json(res, 200, { ...view(d, ctx), setting: (await ctx.store.getSaSetting(`device:${id}`)) ?? null });
+    }
+    if (method === 'PUT') return json(res, 200, await ctx.sa.configureDevice(id, fields(await body(req))));
+    return notAllowed(res, 'GET, PUT');
+  }
+  problem(res, 404, 'Not Found', `no resource at ${path.slice(0, 100)}`);
+}
+
+function view(d: Awaited<ReturnType<Store['listSaDevices']>>[number], ctx: AdminApiContext): Record<string, unknown> {
+  const { staticKey, ...rest } = d;
+  return { ...rest, staticKeyFingerprint: staticKey ? staticKey.slice(0, 16) : undefined, live: ctx.sa.liveState(d.deviceId) ?? null };
+}
+
+const FIELD_NAMES = ['presence', 'rule', 'range', 'updateTimerSeconds', 'graceSeconds'] as const;
+
+function fields(b: Record<string, unknown>): SettingFields {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(b)) {
+    if (!(FIELD_NAMES as readonly string[]).includes(k)) throw new SipherError('SIPHER_ERR_INVALID_ARGUMENT', `unknown field ${k.slice(0, 40)} (allowed: ${FIELD_NAMES.join(', ')}; keys are never set by hand)`, { httpStatus: 400 });
+    const numeric = k === 'updateTimerSeconds' || k === 'graceSeconds';
+    if (numeric ? typeof v !== 'number' : typeof v !== 'string') throw new SipherError('SIPHER_ERR_INVALID_ARGUMENT', `${k} must be a ${numeric ? 'number' : 'string'}`, { httpStatus: 400 });
+    out[k] = v;
+  }
+  return out as SettingFields;
+}
+
+async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of req) {
+    n += (c as Buffer).length;
+    if (n > MAX_BODY) throw new SipherError('SIPHER_ERR_INVALID_ARGUMENT', 'request body too large', { httpStatus: 413 });
+    chunks.push(c as Buffer);
+  }
+  let v: unknown;
+  try {
+    v = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
+  } catch {
+    throw new SipherError('SIPHER_ERR_INVALID_ARGUMENT', 'body is not JSON', { httpStatus: 400 });
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SipherError('SIPHER_ERR_INVALID_ARGUMENT', 'body must be a JSON object', { httpStatus: 400 });
+  return v as Record<string, unknown>;
+}
+
+function authorized(req: IncomingMessage, token: string): boolean {
+  const h = req.headers.authorization ?? '';
+  const m = /^Bearer\s+(\S+)$/i.exec(h);
+  if (!m) return false;
+  const a = Buffer.from(m[1]!);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+function notAllowed(res: ServerResponse, allow: string): void {
+  res.setHeader('Allow', allow);
+  problem(res, 405, 'Method Not Allowed', `allowed: ${allow}`);
+}
