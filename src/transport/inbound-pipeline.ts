@@ -102,7 +102,7 @@ export class InboundPipeline {
    * would disclose what was sealed.
    */
   private record(bytes: Buffer, ctx: ReceiveContext): void {
-    const opened = this.slot.protector?.openRecord(bytes, ctx.source);
+    const opened = this.slot.protector?.openRecord(bytes, peerOf(ctx));
     if (!opened) {
       this.opts.stats.dropped++;
       return;
@@ -124,7 +124,7 @@ export class InboundPipeline {
     let protection: Protection | undefined;
     const protector = this.slot.protector;
     if (protector) {
-      const r = protector.inspectClear(message, ctx.source);
+      const r = protector.inspectClear(message, peerOf(ctx));
       if (!r) {
         this.opts.stats.dropped++;
         return;
@@ -209,6 +209,11 @@ function reasonFor(error: unknown, status: number): string {
   const raw = error instanceof SipherError && error.sipReason ? error.sipReason : status === 513 ? 'Message Too Large' : 'Bad Request';
   const clean = raw.replace(/[^\x20-\x7e]+/g, ' ').trim().slice(0, 200);
   return clean.length > 0 ? clean : 'Bad Request';
+}
+
+/** The source with its connection (streams), for the SA layer. */
+function peerOf(ctx: ReceiveContext): Endpoint & { connectionId?: string | undefined } {
+  return ctx.connectionId === undefined ? ctx.source : { ...ctx.source, connectionId: ctx.connectionId };
 }
 
 function isLineEndsOnly(buf: Buffer): boolean {

@@ -46,6 +46,11 @@ export interface Protection {
   range: string;
 }
 
+/** Where a message came from: the endpoint and, on streams, the connection. */
+export interface PeerAddress extends Endpoint {
+  connectionId?: string | undefined;
+}
+
 /**
  * The SA record layer seen from the transport (implemented by `security/sa/SaEndpoint`, wired
  * by the composition roots). Every call is synchronous and never throws for bad input:

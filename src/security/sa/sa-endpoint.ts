@@ -29,6 +29,8 @@ export interface SaPeer {
   protocol: string;
   address: string;
   port: number;
+  /** Stream transports: the connection. Responses go back on it under the peer's SA. */
+  connectionId?: string | undefined;
 }
 
 /** What protected a received message (structurally the transport's `Protection`). */
@@ -83,10 +85,10 @@ export class SaEndpoint {
 
   /** Adds an SA reachable at `peer` (replacing any SA of that peer). */
   add(sa: SecurityAssociation, peer: SaPeer): void {
-    const old = this.byPeer.get(peerKey(peer));
+    const old = this.lookup(peer);
     if (old && old !== sa) this.remove(old);
     this.byId.set(sa.idHex, sa);
-    this.byPeer.set(peerKey(peer), sa);
+    this.bind(peer, sa);
   }
 
   /** Removes an SA and every peer address bound to it. */
@@ -102,7 +104,20 @@ export class SaEndpoint {
 
   /** The SA bound to this peer address. */
   forPeer(peer: SaPeer): SecurityAssociation | undefined {
+    return this.lookup(peer);
+  }
+
+  private lookup(peer: SaPeer): SecurityAssociation | undefined {
+    if (peer.connectionId !== undefined) {
+      const sa = this.byPeer.get(`conn|${peer.connectionId}`);
+      if (sa) return sa;
+    }
     return this.byPeer.get(peerKey(peer));
+  }
+
+  private bind(peer: SaPeer, sa: SecurityAssociation): void {
+    this.byPeer.set(peerKey(peer), sa);
+    if (peer.connectionId !== undefined) this.byPeer.set(`conn|${peer.connectionId}`, sa);
   }
 
   /** Every SA (for timers and the console). */
@@ -137,7 +152,7 @@ export class SaEndpoint {
   inspectClear(message: SipMessage, source: SaPeer): { message: SipMessage; protection?: SaProtection } | undefined {
     const saHeader = message.get(SA_HEADER);
     if (saHeader === undefined) {
-      const sa = this.byPeer.get(peerKey(source));
+      const sa = this.lookup(source);
       if (sa && !sa.acceptsClear() && !isHandshake(message)) return this.fault('clear-from-protected', source);
       return { message };
     }
@@ -157,7 +172,7 @@ export class SaEndpoint {
    * (seed 000, 14th/15th embodiments: encryption information always travels encrypted).
    */
   protect(message: SipMessage, target: SaPeer): Buffer {
-    const sa = this.byPeer.get(peerKey(target));
+    const sa = this.lookup(target);
     if (sa && sa.established && !this.clear.has(message)) {
       if (sa.presence === 'on') {
         this.counters.sealed++;
@@ -176,8 +191,7 @@ export class SaEndpoint {
     this.counters.opened++;
     // An authenticated record from a new address (NAT rebinding, TCP after UDP for a large
     // message, RFC 3261 §18.1.1) binds that address to the SA too.
-    const k = peerKey(source);
-    if (this.byPeer.get(k) !== sa) this.byPeer.set(k, sa);
+    if (this.lookup(source) !== sa) this.bind(source, sa);
     if (!sa.established && sa.role === 'initiator') sa.established = true;
     if (sa.isStaged(generation)) this.onStagedUse?.(sa);
   }
