@@ -16,7 +16,7 @@
  * | POST | /api/devices/tokens | `{aor, ttlSeconds}` → one-time enrolment token (shown once) |
  * @module
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { SipherError } from '../errors.js';
 import { aeadRules } from '../crypto/aead-rules.js';
@@ -40,6 +40,11 @@ const MAX_BODY = 16_384;
 /** Answers `/api/…` requests; resolves true when the path was an API path. */
 export async function handleAdmin(req: IncomingMessage, res: ServerResponse, path: string, ctx: AdminApiContext): Promise<boolean> {
   if (!path.startsWith('/api/')) return false;
+  // Until the console (issue 8) brings TLS, the API and its bearer token stay on the host.
+  if (!isLoopback(req.socket.remoteAddress)) {
+    problem(res, 403, 'Forbidden', 'the admin API answers only on the server host (loopback)');
+    return true;
+  }
   if (!authorized(req, ctx.adminToken)) {
     res.setHeader('WWW-Authenticate', 'Bearer realm="sipher-admin"');
     problem(res, 401, 'Unauthorized', 'an admin bearer token is required');
@@ -101,7 +106,8 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, ct
 
 function view(d: Awaited<ReturnType<Store['listSaDevices']>>[number], ctx: AdminApiContext): Record<string, unknown> {
   const { staticKey, ...rest } = d;
-  return { ...rest, staticKeyFingerprint: staticKey ? staticKey.slice(0, 16) : undefined, live: ctx.sa.liveState(d.deviceId) ?? null };
+  const fingerprint = staticKey ? createHash('sha256').update(Buffer.from(staticKey, 'hex')).digest('hex') : undefined;
+  return { ...rest, staticKeyFingerprint: fingerprint, live: ctx.sa.liveState(d.deviceId) ?? null };
 }
 
 const FIELD_NAMES = ['presence', 'rule', 'range', 'updateTimerSeconds', 'graceSeconds'] as const;
@@ -133,6 +139,12 @@ async function body(req: IncomingMessage): Promise<Record<string, unknown>> {
   }
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SipherError('SIPHER_ERR_INVALID_ARGUMENT', 'body must be a JSON object', { httpStatus: 400 });
   return v as Record<string, unknown>;
+}
+
+function isLoopback(address: string | undefined): boolean {
+  if (!address) return false;
+  const a = address.startsWith('::ffff:') ? address.slice(7) : address;
+  return a === '::1' || /^127\./.test(a);
 }
 
 function authorized(req: IncomingMessage, token: string): boolean {

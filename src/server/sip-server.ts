@@ -49,7 +49,7 @@ export interface SipServerDeps {
 }
 
 /** Extensions this server supports in Require (RFC 3261 §8.2.2.3). */
-const SUPPORTED = new Set(['path', 'outbound']);
+const SUPPORTED = new Set(['path', 'outbound', 'sec-agree']);
 
 /** A running (or startable) Sipher SIP server. */
 export class SipServer {

@@ -26,7 +26,7 @@ import { parseEndpointKey, toTarget, uriDestination, type HostResolver, type Sta
 import { ResponseContext, type TransactionPort } from './response-context.js';
 
 /** Extensions this proxy understands in Proxy-Require (none beyond the base spec). */
-const SUPPORTED_PROXY_EXTENSIONS = new Set<string>([]);
+const SUPPORTED_PROXY_EXTENSIONS = new Set<string>(['sec-agree']);
 
 /** Methods that may establish a dialog and so are record-routed. */
 const NO_RECORD_ROUTE = new Set(['REGISTER', 'CANCEL', 'ACK', 'OPTIONS', 'PUBLISH']);

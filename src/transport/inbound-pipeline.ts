@@ -102,8 +102,16 @@ export class InboundPipeline {
    * would disclose what was sealed.
    */
   private record(bytes: Buffer, ctx: ReceiveContext): void {
-    const opened = this.slot.protector?.openRecord(bytes, peerOf(ctx));
+    const protector = this.slot.protector;
+    if (!protector) {
+      // No SA layer here: a record is just bytes that are not SIP.
+      this.opts.stats.parseErrors++;
+      this.opts.stats.dropped++;
+      return;
+    }
+    const opened = protector.openRecord(bytes, peerOf(ctx));
     if (!opened) {
+      this.opts.stats.recordsRejected++;
       this.opts.stats.dropped++;
       return;
     }
@@ -126,6 +134,7 @@ export class InboundPipeline {
     if (protector) {
       const r = protector.inspectClear(message, peerOf(ctx));
       if (!r) {
+        this.opts.stats.recordsRejected++;
         this.opts.stats.dropped++;
         return;
       }

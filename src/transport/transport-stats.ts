@@ -18,6 +18,8 @@ export interface TransportStats {
   badRequestsAnswered: number;
   /** Bad inputs dropped without an answer (responses, garbage, ACKs). */
   dropped: number;
+  /** SA records (and partial-range messages) the SA layer refused; also counted in `dropped`. Reasons: the SA counters. */
+  recordsRejected: number;
   /** Connections currently open (TCP, TLS, WS, WSS; inbound and outbound). */
   connectionsOpen: number;
   /** Stream connections closed because their bytes could not be framed. */
@@ -42,6 +44,7 @@ export function createStats(): TransportStats {
     tooLarge: 0,
     badRequestsAnswered: 0,
     dropped: 0,
+    recordsRejected: 0,
     connectionsOpen: 0,
     connectionsClosedForGarbage: 0,
     connectionsClosedIdle: 0,

@@ -60,6 +60,7 @@ export class SecurityAssociation {
     this.idHex = opts.id.toString('hex');
     this.role = opts.role;
     this.cur = opts.generation;
+    this.cur.range ??= opts.range;
     this.clock = opts.clock;
     this.presence = opts.presence ?? 'on';
     this.range = opts.range;
@@ -110,6 +111,7 @@ export class SecurityAssociation {
 
   /** Offers a new generation (with the presence and range it brings); replaces an older offer. */
   stage(generation: Generation, presence: SaPresence, range: Range): void {
+    generation.range = range;
     this.staged = { generation, presence, range };
   }
 

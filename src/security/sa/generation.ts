@@ -9,6 +9,7 @@
 import { hkdfSync } from 'node:crypto';
 import type { AeadRule } from '../../crypto/aead-rules.js';
 import { ReplayWindow } from './replay-window.js';
+import type { Range } from './range.js';
 
 /** Which end of the SA this is: the device starts the handshake (initiator). */
 export type SaRole = 'initiator' | 'responder';
@@ -24,6 +25,8 @@ export class Generation {
   sendSeq = 0;
   /** While this generation is the previous one: until when it is still accepted (ms), else undefined. */
   acceptUntil: number | undefined;
+  /** The range messages under this generation are sealed with (set when it is put in force or staged). */
+  range: Range | undefined;
 
   constructor(number: number, rule: AeadRule, sendKey: Buffer, receiveKey: Buffer) {
     if (sendKey.length !== rule.keyLength || receiveKey.length !== rule.keyLength) throw new RangeError(`${rule.name} keys must be ${rule.keyLength} bytes`);

@@ -147,7 +147,7 @@ export class HandshakeResponder {
   readonly saId: Buffer;
   /** Handshake hash after step 2: the nonce the device's bound digest uses. */
   readonly hashAfterSecond: Buffer;
-  /** The step-2 body (kept for retransmitted step 1s). */
+  /** The step-2 body (the 401 carries it).  */
   readonly secondBody: Buffer;
 
   private constructor(hs: HandshakeState, cipher: HandshakeCipher, saId: Buffer, second: Buffer) {

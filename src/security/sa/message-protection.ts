@@ -114,11 +114,13 @@ export function openPartial(
   const split = innerSplit(plaintext);
   if (split < 0) return 'malformed';
   let head = startLine(message) + CRLF;
+  // The range this generation seals with (a message in flight across a range change keeps its own).
+  const range = g.range ?? sa.range;
   for (const h of message.headers) {
     if (h.key === 'content-length' || h.key === SA_HEADER || h.key === 'content-type') continue;
     // A header the range seals must not also arrive in clear: it was injected in transit
     // (SPEC SA-4: only the documented parts may travel in clear).
-    if (sa.range.kind === 'partial' && isSealedHeader(sa.range, h.key)) return 'malformed';
+    if (range.kind === 'partial' && isSealedHeader(range, h.key)) return 'malformed';
     head += (h.raw ?? `${h.name}: ${h.value}`) + CRLF;
   }
   head += plaintext.toString('latin1', 0, split);

@@ -115,6 +115,14 @@ export class SaEndpoint {
     return this.byPeer.get(peerKey(peer));
   }
 
+  /**
+   * Binds one more address to an SA: e.g. the device's registered Contact, where the proxy
+   * sends requests for it when it is not behind a NAT flow (the SA must protect those too).
+   */
+  bindPeer(sa: SecurityAssociation, peer: SaPeer): void {
+    if (this.byId.get(sa.idHex) === sa) this.bind(peer, sa);
+  }
+
   private bind(peer: SaPeer, sa: SecurityAssociation): void {
     this.byPeer.set(peerKey(peer), sa);
     if (peer.connectionId !== undefined) this.byPeer.set(`conn|${peer.connectionId}`, sa);

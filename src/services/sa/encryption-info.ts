@@ -74,7 +74,4 @@ export function validateSettingFields(f: { presence?: string; rule?: string; ran
   for (const [k, v, max] of [['updateTimerSeconds', f.updateTimerSeconds, 31_536_000], ['graceSeconds', f.graceSeconds, 86_400]] as const) {
     if (v !== undefined && (!Number.isInteger(v) || v < 0 || v > max)) throw new SaSettingError('invalid', `${k} must be an integer 0–${max}`);
   }
-  if (f.updateTimerSeconds !== undefined && f.updateTimerSeconds > 0 && f.updateTimerSeconds < 1) {
-    throw new SaSettingError('invalid', 'updateTimerSeconds must be 0 (off) or at least 1');
-  }
 }

@@ -21,7 +21,8 @@ import {
 import { parseDatagram, validateMessage, type MessageLimits } from '../../sip/index.js';
 import { SipRequest, type SipResponse } from '../../sip/message.js';
 import { createResponse } from '../../sip/response-builder.js';
-import { formatUri } from '../../sip/uri.js';
+import { formatUri, parseUri } from '../../sip/uri.js';
+import { isIP } from 'node:net';
 import type { SaDeviceRecord, SaSettingRecord, Store } from '../../store/store.js';
 import type { TransactionLayer } from '../../transaction/transaction-layer.js';
 import type { Endpoint, Inbound, Target } from '../../transport/types.js';
@@ -99,7 +100,10 @@ interface PendingHandshake {
   expiresAt: number;
 }
 
-const HANDSHAKE_TTL_MS = 64_000; // 64 × T1: a device retransmitting step 3 for Timer F still finds it
+/** What started a procedure: an operator's setting, an operator's rekey, the periodic timer. */
+type ProcedureKind = 'apply' | 'rekey' | 'timer';
+
+const HANDSHAKE_TTL_MS = 64_000; // longer than Timer F (32 s): a device retransmitting step 3 still finds it
 const SERVER_CAPABILITY: SaCapability = { version: SA_VERSION, rules: aeadRules().map((r) => r.name), ranges: [...RANGE_KINDS] };
 
 /** Counters of the SA service (metrics, tests). */
@@ -190,10 +194,12 @@ export class SaService extends EventEmitter {
 
   /**
    * For requests other than REGISTER: the answer when policy refuses a plain device (SPEC
-   * SA-9: `421 Extension Required` with `Require: sec-agree`), else `undefined`.
+   * SA-9: `421 Security Agreement Required` with `Require: sec-agree`), else `undefined`.
+   * Requests this server sent itself (spirals) are not refused.
    */
   admit(req: SipRequest, inbound: Inbound, toTag: string): SipResponse | undefined {
     if (this.o.plainDevices === 'allow' || inbound.protection || req.method === 'ACK' || req.method === 'CANCEL') return undefined;
+    if (this.o.local.isLocal(inbound.source.address, inbound.source.port)) return undefined;
     let fromLocal: boolean;
     try {
       const from = req.from().uri;
@@ -295,6 +301,8 @@ export class SaService extends EventEmitter {
     this.devices.set(d.deviceId, d);
     this.bySa.set(d.sa, d);
     this.endpoint.add(d.sa, d.address.target);
+    const c = contactAddress(d.address.contact, d.address.target.protocol);
+    if (c) this.endpoint.bindPeer(d.sa, c);
     this.counters.established++;
     this.emit('established', { deviceId: d.deviceId, aor: d.address.aor });
     // The first setting runs once the 200 is out (SPEC SA-5: two-step enablement).
@@ -323,7 +331,10 @@ export class SaService extends EventEmitter {
     return this.apply(deviceId, 'apply');
   }
 
-  /** Sets the domain default and applies it to every live device that inherits a changed field. */
+  /**
+   * Sets the domain default and runs the procedure for every live device (each one resolves
+   * its own information: a device's own setting still wins over the default).
+   */
   async configureDomain(fields: SettingFields): Promise<SettingOutcome[]> {
     validateSettingFields(fields);
     const scope = `domain:${this.o.realm}`;
@@ -337,8 +348,9 @@ export class SaService extends EventEmitter {
     return this.apply(deviceId, 'rekey');
   }
 
+
   /** Runs the procedure for a device, or records why it cannot (plain or offline device). */
-  private async apply(deviceId: string, kind: 'apply' | 'rekey'): Promise<SettingOutcome> {
+  private async apply(deviceId: string, kind: ProcedureKind): Promise<SettingOutcome> {
     const d = this.devices.get(deviceId);
     if (d) {
       const run = d.queue.then(() => this.runProcedure(d, kind));
@@ -354,7 +366,7 @@ export class SaService extends EventEmitter {
   }
 
   /** Seed 000, 17th embodiment: the procedure is chosen by the current and the new state. */
-  private async runProcedure(d: DeviceSa, kind: 'apply' | 'rekey'): Promise<SettingOutcome> {
+  private async runProcedure(d: DeviceSa, kind: ProcedureKind): Promise<SettingOutcome> {
     const settingId = randomToken(this.o.random, 16);
     const rec = await this.deviceRecord(d);
     if (this.closed || this.devices.get(d.deviceId) !== d) {
@@ -373,7 +385,7 @@ export class SaService extends EventEmitter {
         // embodiment) — the key in force protects the information, then a server-random key.
         if (sa.presence === 'off' || sa.current.number === 0) await this.step(d, { ...fields, presence: 'on', keySource: 'derived' });
         await this.step(d, { ...fields, presence: 'on', keySource: 'random' }); // on → on (12th)
-        if (kind === 'rekey') this.counters.periodicUpdates++;
+        if (kind === 'timer') this.counters.periodicUpdates++;
       } else {
         // on → off and off → off: new information under the key in force; the keys stay for
         // later settings (which always travel sealed).
@@ -414,7 +426,7 @@ export class SaService extends EventEmitter {
     sa.unstage();
     if (answer.kind === 'response') {
       const st = answer.response.status;
-      const reason = st === 488 ? 'rule-unsupported' : 'rejected';
+      const reason = st !== 488 ? 'rejected' : /range/i.test(answer.response.reason) ? 'range-unsupported' : 'rule-unsupported';
       throw new SaSettingError(reason, `device answered ${st} ${answer.response.reason}`);
     }
     throw new SaSettingError('no-answer', answer.kind === 'timeout' ? 'the device did not answer the setting request (timeout)' : `could not reach the device: ${answer.error.message}`);
@@ -427,7 +439,7 @@ export class SaService extends EventEmitter {
     if (this.closed || desired.presence !== 'on' || desired.updateTimerSeconds <= 0) return;
     d.timer = this.o.clock.setTimer(desired.updateTimerSeconds * 1000, () => {
       d.timer = undefined;
-      if (this.devices.get(d.deviceId) === d) void this.apply(d.deviceId, 'rekey').catch(() => undefined);
+      if (this.devices.get(d.deviceId) === d) void this.apply(d.deviceId, 'timer').catch(() => undefined);
     });
   }
 
@@ -555,6 +567,20 @@ export class SaService extends EventEmitter {
 /** SHA-256 of a Noise static public key, lower-case hex (the pinned fingerprint). */
 export function serverKeyFingerprint(publicKey: Uint8Array): string {
   return createHash('sha256').update(publicKey).digest('hex');
+}
+
+/** The transport address of a registered Contact URI with an IP literal host (else `undefined`). */
+function contactAddress(contact: string, fallback: string): { protocol: string; address: string; port: number } | undefined {
+  try {
+    const u = parseUri(contact);
+    if (u.kind !== 'sip') return undefined;
+    const host = u.host.startsWith('[') ? u.host.slice(1, -1) : u.host;
+    if (isIP(host) === 0) return undefined;
+    const t = u.params.get('transport');
+    return { protocol: typeof t === 'string' ? t.toLowerCase() : fallback, address: host, port: u.port ?? 5060 };
+  } catch {
+    return undefined;
+  }
 }
 
 function targetOf(inbound: Inbound): Target {

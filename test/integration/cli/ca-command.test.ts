@@ -22,7 +22,7 @@ describe('sipher ca commands', () => {
     const port = await freePort();
     const server = await startSipher([...common(), '--listen', `udp:127.0.0.1:${port}`]);
     await server.kill('SIGTERM');
-    assert.match(server.stdout(), new RegExp(`^http 127\\.0\\.0\\.1:\\d+ \\(CA root and CRL at /ca/${D}/\\)$`, 'm'));
+    assert.match(server.stdout(), new RegExp(`^http 127\\.0\\.0\\.1:\\d+ \\(CA root and CRL at /ca/${D}/, admin API at /api/ with the token in .*admin-token\\)$`, 'm'));
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
