@@ -46,6 +46,11 @@ const NOT_OUT_OF_DIALOG = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'REGISTER',
  */
 const MAX_AUTH_RETRIES = 2;
 
+/** RFC 3261 §18.1.1: over UDP only messages up to 200 bytes below a 1500-byte MTU. */
+const UDP_SIZE_LIMIT = 1300;
+/** A whole record's header and tag (docs/protocol.md §3.2). */
+const SA_RECORD_OVERHEAD = 24 + 16;
+
 /** Options of {@link SipherClient.request}. */
 export interface RequestOptions {
   /** Extra header fields, in order. Names must be tokens; values must not contain CR/LF. */
@@ -453,8 +458,15 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   /** Runs one client transaction; resolves with its final response. */
   private transact(req: SipRequest): Promise<SipResponse> {
     const layer = this.transactions;
-    const target = this.target;
+    let target = this.target;
     if (!layer || !target || this.phase === 'closed') return Promise.reject(new TransportError('client is not started'));
+    if (target.protocol === 'udp' && this.tooLargeForUdp(req)) {
+      // RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500, so over 1300
+      // bytes) goes over TCP to the same address and port; the Via says so.
+      target = { protocol: 'tcp', address: target.address, port: target.port };
+      const via = req.get('via');
+      if (via) req.set('Via', via.replace(/^SIP\/2\.0\/UDP/i, 'SIP/2.0/TCP'));
+    }
     return new Promise<SipResponse>((resolve, reject) => {
       layer.createClient(req, target, {
         onResponse: (r) => { if (r.status >= 200) resolve(r); },
@@ -464,6 +476,12 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
         onTerminated: () => reject(new TransportError(`${req.method} transaction ended without a response`)),
       });
     });
+  }
+
+  /** Size of the request as sent (sealed, if the SA protects it) against the RFC 3261 §18.1.1 limit. */
+  private tooLargeForUdp(req: SipRequest): boolean {
+    const overhead = this.sa?.established ? SA_RECORD_OVERHEAD : 0;
+    return serialize(req).length + overhead > UDP_SIZE_LIMIT;
   }
 
   // ---- incoming ----------------------------------------------------------------------------

@@ -132,6 +132,8 @@ export class DeviceSa {
     if (this.sa) this.endpoint.remove(this.sa);
     this.sa = new SecurityAssociation({ id: r.saId, role: 'initiator', generation: r.generation, clock: this.clock, range: parseRange('whole') });
     this.endpoint.add(this.sa, server);
+    // Requests too large for UDP go over TCP to the same address (RFC 3261 §18.1.1): same SA.
+    if (server.protocol === 'udp') this.endpoint.bindPeer(this.sa, { protocol: 'tcp', address: server.address, port: server.port });
   }
 
   /** After the sealed 200: report the SA. */

@@ -220,7 +220,8 @@ export class SaService extends EventEmitter {
     if (!capability) throw new HandshakeError('handshake without Security-Client sipher-sa');
     const body = req.body;
     const step = body.length > 1 ? body[1] : 0;
-    const key = `${req.callId()}|${inbound.source.protocol}|${inbound.source.address}|${inbound.source.port}`;
+    // By Call-ID and address only: step 3 may come over TCP when too large for UDP (RFC 3261 §18.1.1).
+    const key = `${req.callId()}|${inbound.source.address}`;
     const now = this.o.clock.now();
     this.expirePending(now);
     if (step === 1) {

@@ -310,3 +310,57 @@ describe('SA policy for plain devices, and servers without SAs (SPEC SA-9, SA-10
     }
   });
 });
+
+describe('RFC 3261 §18.1.1 with an SA over UDP', () => {
+  it('sends a request too large for UDP over TCP to the same port, sealed under the same SA', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sipher-sa-mtu-'));
+    const store = await openStore('', dir);
+    const now = Date.now();
+    for (const u of ['alice', 'bob']) {
+      await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, pw(u)), ha1Sha256: computeHa1('SHA-256', u, D, pw(u)), createdAt: now, updatedAt: now });
+    }
+    const port = await (await import('../../support/sipher-process.js')).freePort();
+    const config = loadConfig({ env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'pp' }, overrides: { dataDir: dir, domain: D, listen: [`udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`] } });
+    const server = new SipServer(config, { store });
+    await server.start();
+    const mk = (u: string): SipherClient => new SipherClient({
+      aor: `sip:${u}@${D}`, password: pw(u), server: { host: '127.0.0.1', port, transport: 'udp' }, local: { host: '127.0.0.1', port: 0 },
+      sa: { serverKey: server.saService!.fingerprint() },
+    });
+    const alice = mk('alice');
+    const bob = mk('bob');
+    let got = 0;
+    bob.on('request', (r) => {
+      got = r.request.body.length;
+      r.respond(200);
+    });
+    try {
+      await alice.start();
+      await bob.start();
+      await alice.register();
+      await bob.register();
+      const tcpBefore = (server.stats().transport as { received: { tcp: number } }).received.tcp;
+      const challenged = (server.stats().proxy as { challenged: number }).challenged;
+      const opened = (server.stats().sa as { records: { opened: number } }).records.opened;
+      const big = Buffer.alloc(3000, 0x61);
+      const r = await alice.request('MESSAGE', `sip:bob@${D}`, { body: big, contentType: 'text/plain' });
+      assert.equal(r.status, 200);
+      assert.equal(got, 3000);
+      const t = server.stats().transport as { received: { tcp: number } };
+      assert.ok(t.received.tcp > tcpBefore, 'the large request came over TCP');
+      // Sealed under the SA (a clear one would have been challenged with 407 by the proxy).
+      assert.equal((server.stats().proxy as { challenged: number }).challenged, challenged);
+      assert.ok((server.stats().sa as { records: { opened: number } }).records.opened > opened);
+      const f = (server.stats().sa as { records: { faults: Record<string, number> } }).records.faults;
+      assert.equal(f['clear-from-protected'], 0);
+      // A small one still goes over UDP.
+      assert.equal((await alice.request('OPTIONS', `sip:${D}`)).status, 200);
+    } finally {
+      await alice.close();
+      await bob.close();
+      await server.stop();
+      await store.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
