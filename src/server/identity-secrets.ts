@@ -37,25 +37,27 @@ export async function resolveCaPassphrase(configured: string, dataDir: string, r
  */
 export async function loadOrCreateServerKey(dataDir: string, passphrase: string): Promise<{ privateKey: KeyObject; publicKey: KeyObject }> {
   const dir = join(dataDir, 'identity');
-  const file = join(dir, 'server-key.pem');
-  let pem: string | undefined;
+  const privateKey = await readEncryptedKey(join(dir, 'server-key.pem'), passphrase);
+  if (privateKey) return { privateKey, publicKey: createPublicKey(privateKey) };
+  const pair = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  await writeSecret(dir, 'server-key.pem', pair.privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string);
+  return pair;
+}
+
+/** An encrypted PKCS#8 PEM key file, or `undefined` when it does not exist yet. */
+async function readEncryptedKey(file: string, passphrase: string): Promise<KeyObject | undefined> {
+  let pem: string;
   try {
     pem = await readFile(file, 'utf8');
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
   }
-  if (pem !== undefined) {
-    try {
-      const privateKey = createPrivateKey({ key: pem, format: 'pem', passphrase });
-      return { privateKey, publicKey: createPublicKey(privateKey) };
-    } catch {
-      throw new ConfigError(`cannot decrypt ${file}: wrong CA passphrase or corrupt key`);
-    }
+  try {
+    return createPrivateKey({ key: pem, format: 'pem', passphrase });
+  } catch {
+    throw new ConfigError(`cannot decrypt ${file}: wrong CA passphrase or corrupt key`);
   }
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const out = privateKey.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase });
-  await writeSecret(dir, 'server-key.pem', out as string);
-  return { privateKey, publicKey };
 }
 
 async function writeSecret(dir: string, name: string, content: string): Promise<void> {
@@ -74,23 +76,15 @@ async function writeSecret(dir: string, name: string, content: string): Promise<
 export async function loadOrCreateSaKey(dataDir: string, passphrase: string): Promise<NoiseKeyPair> {
   const dir = join(dataDir, 'identity');
   const file = join(dir, 'sa-static-key.pem');
-  let pem: string | undefined;
-  try {
-    pem = await readFile(file, 'utf8');
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
-  }
-  if (pem !== undefined) {
-    try {
-      const jwk = createPrivateKey({ key: pem, format: 'pem', passphrase }).export({ format: 'jwk' });
-      return noiseKeyPairFromPrivate(Buffer.from(jwk.d ?? '', 'base64url'));
-    } catch {
-      throw new ConfigError(`cannot decrypt ${file}: wrong CA passphrase or corrupt key`);
-    }
+  const key = await readEncryptedKey(file, passphrase);
+  if (key) {
+    const d = key.asymmetricKeyType === 'x25519' ? key.export({ format: 'jwk' }).d : undefined;
+    if (!d) throw new ConfigError(`${file} is not an X25519 key`);
+    return noiseKeyPairFromPrivate(Buffer.from(d, 'base64url'));
   }
   const pair = generateNoiseKeyPair();
-  const key = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, pair.privateKey]), format: 'der', type: 'pkcs8' });
-  await writeSecret(dir, 'sa-static-key.pem', key.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string);
+  const created = createPrivateKey({ key: Buffer.concat([X25519_PKCS8_PREFIX, pair.privateKey]), format: 'der', type: 'pkcs8' });
+  await writeSecret(dir, 'sa-static-key.pem', created.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase }) as string);
   return pair;
 }
 

@@ -5,52 +5,30 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { computeHa1 } from '../../../src/auth/digest.js';
 import { SipherClient } from '../../../src/client/sipher-client.js';
 import type { SaEvent } from '../../../src/client/sa/device-sa-options.js';
-import { loadConfig } from '../../../src/server/config.js';
-import { SipServer } from '../../../src/server/sip-server.js';
-import { openStore } from '../../../src/store/open-store.js';
+import type { SipServer } from '../../../src/server/sip-server.js';
 import type { Store } from '../../../src/store/store.js';
+import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'sa.example';
 const pw = (u: string): string => `pw-${u}-secret`;
 
-async function waitFor(cond: () => boolean, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
 describe('SA handshake and first enablement', () => {
-  let dir: string;
-  let store: Store;
+  let env: SaTestServer;
   let server: SipServer;
+  let store: Store;
   let port: number;
   const clients: SipherClient[] = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sipher-sa-'));
-    store = await openStore('', dir);
-    const now = Date.now();
-    for (const u of ['alice', 'bob']) {
-      await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, pw(u)), ha1Sha256: computeHa1('SHA-256', u, D, pw(u)), createdAt: now, updatedAt: now });
-    }
-    const config = loadConfig({ env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'pp' }, overrides: { dataDir: dir, domain: D, listen: ['udp:127.0.0.1:0'] } });
-    server = new SipServer(config, { store });
-    port = (await server.start())[0]!.port;
+    env = await startSaServer({ domain: D, users: ['alice', 'bob'], password: pw });
+    ({ server, store, port } = env);
   });
 
   after(async () => {
     for (const c of clients) await c.close();
-    await server.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stopSaServer(env);
   });
 
   function client(user: string, events: SaEvent[]): SipherClient {

@@ -6,15 +6,9 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { computeHa1 } from '../../../src/auth/digest.js';
 import { SipherClient } from '../../../src/client/sipher-client.js';
-import { loadConfig } from '../../../src/server/config.js';
-import { SipServer } from '../../../src/server/sip-server.js';
-import { openStore } from '../../../src/store/open-store.js';
-import type { Store } from '../../../src/store/store.js';
+import type { SipServer } from '../../../src/server/sip-server.js';
+import { startSaServer, stopSaServer, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'load.example';
 const N = 200;
@@ -22,33 +16,20 @@ const ROUNDS = 4;
 const pw = (i: number): string => `pw-${i}-secret`;
 
 describe(`${N} SA devices under key rotation every 2 s`, () => {
-  let dir: string;
-  let store: Store;
+  let env: SaTestServer;
   let server: SipServer;
   let port: number;
   const clients: SipherClient[] = [];
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'sipher-sa-load-'));
-    store = await openStore('', dir);
-    const now = Date.now();
-    for (let i = 0; i < N; i++) {
-      const u = `u${i}`;
-      await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, pw(i)), ha1Sha256: computeHa1('SHA-256', u, D, pw(i)), createdAt: now, updatedAt: now });
-    }
-    const config = loadConfig({
-      env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'pp', SIPHER_SA_UPDATE_TIMER: '2', SIPHER_SA_GRACE: '30' },
-      overrides: { dataDir: dir, domain: D, listen: ['udp:127.0.0.1:0'] },
-    });
-    server = new SipServer(config, { store });
-    port = (await server.start())[0]!.port;
+    const users = Array.from({ length: N }, (_, i) => `u${i}`);
+    env = await startSaServer({ domain: D, users, password: (u) => pw(Number(u.slice(1))), env: { SIPHER_SA_UPDATE_TIMER: '2', SIPHER_SA_GRACE: '30' } });
+    ({ server, port } = env);
   });
 
   after(async () => {
     await Promise.all(clients.map((c) => c.close().catch(() => undefined)));
-    await server.stop();
-    await store.close();
-    rmSync(dir, { recursive: true, force: true });
+    await stopSaServer(env);
   });
 
   it('loses no transaction: every REGISTER refresh and MESSAGE gets its 2xx', async () => {

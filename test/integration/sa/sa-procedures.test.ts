@@ -7,59 +7,27 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { computeHa1 } from '../../../src/auth/digest.js';
 import { RegistrationError } from '../../../src/client/client-errors.js';
 import { SipherClient } from '../../../src/client/sipher-client.js';
 import type { SipherClientOptions } from '../../../src/client/client-options.js';
 import type { SaEvent } from '../../../src/client/sa/device-sa-options.js';
 import { generateNoiseKeyPair } from '../../../src/crypto/noise/index.js';
-import { loadConfig } from '../../../src/server/config.js';
-import { SipServer } from '../../../src/server/sip-server.js';
 import type { SettingOutcome } from '../../../src/services/sa/sa-service.js';
-import { openStore } from '../../../src/store/open-store.js';
-import type { Store } from '../../../src/store/store.js';
+import { freePort } from '../../support/sipher-process.js';
+import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'proc.example';
 const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hal', 'ivy', 'plain'];
 const pw = (u: string): string => `pw-${u}-secret`;
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
-
-interface Env {
-  dir: string;
-  store: Store;
-  server: SipServer;
-  port: number;
-}
+type Env = SaTestServer;
 
 async function startServer(env: Record<string, string>, listen = ['udp:127.0.0.1:0', 'tcp:127.0.0.1:0']): Promise<Env> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipher-sa-proc-'));
-  const store = await openStore('', dir);
-  const now = Date.now();
-  for (const u of USERS) {
-    await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, pw(u)), ha1Sha256: computeHa1('SHA-256', u, D, pw(u)), createdAt: now, updatedAt: now });
-  }
-  const config = loadConfig({ env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'pp', ...env }, overrides: { dataDir: dir, domain: D, listen } });
-  config.timers.t1Ms = 50; // Timer F = 3.2 s: a device that never answers fails quickly
-  const server = new SipServer(config, { store });
-  const port = (await server.start())[0]!.port;
-  return { dir, store, server, port };
+  // Timer F = 3.2 s: a device that never answers fails quickly.
+  return startSaServer({ domain: D, users: USERS, password: pw, env, listen, tune: (c) => { c.timers.t1Ms = 50; } });
 }
 
-async function stopServer(e: Env): Promise<void> {
-  await e.server.stop();
-  await e.store.close();
-  rmSync(e.dir, { recursive: true, force: true });
-}
+const stopServer = stopSaServer;
 
 describe('SA procedures (seed 000 embodiments 11–24)', () => {
   let env: Env;
@@ -313,16 +281,9 @@ describe('SA policy for plain devices, and servers without SAs (SPEC SA-9, SA-10
 
 describe('RFC 3261 §18.1.1 with an SA over UDP', () => {
   it('sends a request too large for UDP over TCP to the same port, sealed under the same SA', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'sipher-sa-mtu-'));
-    const store = await openStore('', dir);
-    const now = Date.now();
-    for (const u of ['alice', 'bob']) {
-      await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, pw(u)), ha1Sha256: computeHa1('SHA-256', u, D, pw(u)), createdAt: now, updatedAt: now });
-    }
-    const port = await (await import('../../support/sipher-process.js')).freePort();
-    const config = loadConfig({ env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'pp' }, overrides: { dataDir: dir, domain: D, listen: [`udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`] } });
-    const server = new SipServer(config, { store });
-    await server.start();
+    const port = await freePort();
+    const env = await startSaServer({ domain: D, users: ['alice', 'bob'], password: pw, listen: [`udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`] });
+    const server = env.server;
     const mk = (u: string): SipherClient => new SipherClient({
       aor: `sip:${u}@${D}`, password: pw(u), server: { host: '127.0.0.1', port, transport: 'udp' }, local: { host: '127.0.0.1', port: 0 },
       sa: { serverKey: server.saService!.fingerprint() },
@@ -358,9 +319,7 @@ describe('RFC 3261 §18.1.1 with an SA over UDP', () => {
     } finally {
       await alice.close();
       await bob.close();
-      await server.stop();
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
+      await stopSaServer(env);
     }
   });
 });

@@ -11,14 +11,10 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { computeHa1 } from '../../../src/auth/digest.js';
 import { SipherClient } from '../../../src/client/sipher-client.js';
-import { loadConfig } from '../../../src/server/config.js';
-import { SipServer } from '../../../src/server/sip-server.js';
-import { openStore } from '../../../src/store/open-store.js';
-import type { Store } from '../../../src/store/store.js';
 import { baresipUnavailable, startBaresip } from '../../support/baresip.js';
 import { freePort } from '../../support/sipher-process.js';
+import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 import { runSipp, scenario, sippAvailability } from '../../support/sipp.js';
 
 const D = 'wire.example';
@@ -30,43 +26,19 @@ function tsharkUnavailable(): string | undefined {
   return 'tshark is not installed (apt-get install tshark)';
 }
 
-async function waitFor(cond: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+type Env = SaTestServer;
 
-interface Env {
-  dir: string;
-  store: Store;
-  server: SipServer;
-  port: number;
-}
-
+/** Both transports on one port (the SDK's RFC 3261 §18.1.1 fallback uses it). MD5 only: SIPp uses the first challenge, baresip the last. */
 async function startServer(users: string[], env: Record<string, string> = {}): Promise<Env> {
-  const dir = mkdtempSync(join(tmpdir(), 'sipher-sa-wire-'));
-  const store = await openStore('', dir);
-  const now = Date.now();
-  for (const u of users) {
-    await store.addUser({ domain: D, username: u, ha1Md5: computeHa1('MD5', u, D, pw(u)), ha1Sha256: computeHa1('SHA-256', u, D, pw(u)), createdAt: now, updatedAt: now });
-  }
   const port = await freePort();
-  const config = loadConfig({
-    env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'pp', SIPHER_AUTH_ALGORITHMS: 'MD5', SIPHER_AUTH_PROXY: 'false', ...env },
-    overrides: { dataDir: dir, domain: D, listen: [`udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`] },
+  return startSaServer({
+    domain: D, users, password: pw,
+    env: { SIPHER_AUTH_ALGORITHMS: 'MD5', SIPHER_AUTH_PROXY: 'false', ...env },
+    listen: [`udp:127.0.0.1:${port}`, `tcp:127.0.0.1:${port}`],
   });
-  const server = new SipServer(config, { store });
-  await server.start();
-  return { dir, store, server, port };
 }
 
-async function stopServer(e: Env): Promise<void> {
-  await e.server.stop();
-  await e.store.close();
-  rmSync(e.dir, { recursive: true, force: true });
-}
+const stopServer = stopSaServer;
 
 /** A dumpcap/tshark capture of the server's UDP port on loopback. */
 async function capture(file: string, port: number): Promise<{ stop(): Promise<void> }> {

@@ -1,0 +1,63 @@
+/**
+ * A Sipher server in-process for SA tests: a fresh data directory and SQLite store with the
+ * given users (SHA-256 and MD5 HA1), SAs on, HTTP off unless asked.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { computeHa1 } from '../../src/auth/digest.js';
+import { loadConfig, type SipherConfig } from '../../src/server/config.js';
+import { SipServer } from '../../src/server/sip-server.js';
+import { openStore } from '../../src/store/open-store.js';
+import type { Store } from '../../src/store/store.js';
+
+/** A running test server. */
+export interface SaTestServer {
+  dir: string;
+  store: Store;
+  server: SipServer;
+  /** Port of the first listen entry. */
+  port: number;
+}
+
+/** Starts a server for `domain` with `users` (password from `password(user)`). */
+export async function startSaServer(o: {
+  domain: string;
+  users: readonly string[];
+  password: (user: string) => string;
+  env?: Record<string, string>;
+  listen?: string[];
+  tune?: (c: SipherConfig) => void;
+}): Promise<SaTestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'sipher-sa-'));
+  const store = await openStore('', dir);
+  const now = Date.now();
+  for (const u of o.users) {
+    const pw = o.password(u);
+    await store.addUser({ domain: o.domain, username: u, ha1Md5: computeHa1('MD5', u, o.domain, pw), ha1Sha256: computeHa1('SHA-256', u, o.domain, pw), createdAt: now, updatedAt: now });
+  }
+  const config = loadConfig({
+    env: { SIPHER_HTTP_LISTEN: '', SIPHER_CA_PASSPHRASE: 'sa-test-passphrase', ...o.env },
+    overrides: { dataDir: dir, domain: o.domain, listen: o.listen ?? ['udp:127.0.0.1:0'] },
+  });
+  o.tune?.(config);
+  const server = new SipServer(config, { store });
+  const port = (await server.start())[0]!.port;
+  return { dir, store, server, port };
+}
+
+/** Stops the server and removes its data. */
+export async function stopSaServer(e: SaTestServer): Promise<void> {
+  await e.server.stop();
+  await e.store.close();
+  rmSync(e.dir, { recursive: true, force: true });
+}
+
+/** Polls `cond` every 10 ms until it holds; rejects after `ms`. */
+export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 8000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
