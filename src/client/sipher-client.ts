@@ -344,7 +344,13 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     if (o.server.transport !== 'udp') headers.push(['Supported', 'outbound, path']);
     const token = sa.tokenHeader(hash, tokenProof);
     if (token) headers.push(token);
-    const inner = this.build({ method: 'REGISTER', uri: `sip:${o.domain}`, to: o.aor, callId, fromTag: this.regFromTag, cseq, contact: this.contactValue, headers });
+    // The registration extension (certificate enrolment, SPEC ID-2) rides in the inner REGISTER.
+    const ctx: RegistrationContext = { callId, cseq, expires, aor: o.aor, contact: this.contactValue, attempt };
+    const extra = await this.extension?.prepare({ ...ctx });
+    const inner = this.build({
+      method: 'REGISTER', uri: `sip:${o.domain}`, to: o.aor, callId, fromTag: this.regFromTag, cseq, contact: this.contactValue, headers,
+      body: extra?.body, contentType: extra?.contentType,
+    });
     if (!token && o.password !== undefined && this.digest.onChallenge(r1) !== 'none') this.digest.authorize(inner);
     const outer = this.build({
       method: 'REGISTER', uri: `sip:${o.domain}`, to: anonymous, callId, fromTag: this.regFromTag, cseq,
@@ -359,7 +365,7 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     }
     if (token) sa.tokenUsed();
     sa.confirmed();
-    const ctx: RegistrationContext = { callId, cseq, expires, aor: o.aor, contact: this.contactValue, attempt };
+    if (this.extension) await this.acceptExtension(r3, ctx);
     return this.registered(r3, ctx, attempt);
   }
 
@@ -386,14 +392,16 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
         continue;
       }
       if (resp.status < 200 || resp.status >= 300) throw new RegistrationError(resp.status, resp.reason, resp);
-      if (this.extension) {
-        try {
-          await this.extension.accept(resp, { ...ctx! });
-        } catch (e) {
-          throw e instanceof SipherError ? e : new SipherError('SIPHER_ERR_INVALID_ARGUMENT', 'registration extension refused the 2xx', { cause: e });
-        }
-      }
+      if (this.extension) await this.acceptExtension(resp, ctx!);
       return this.registered(resp, ctx!, attempt);
+    }
+  }
+
+  private async acceptExtension(resp: SipResponse, ctx: RegistrationContext): Promise<void> {
+    try {
+      await this.extension!.accept(resp, { ...ctx });
+    } catch (e) {
+      throw e instanceof SipherError ? e : new SipherError('SIPHER_ERR_INVALID_ARGUMENT', 'registration extension refused the 2xx', { cause: e });
     }
   }
 
@@ -456,17 +464,27 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   }
 
   /** Runs one client transaction; resolves with its final response. */
-  private transact(req: SipRequest): Promise<SipResponse> {
+  private async transact(req: SipRequest): Promise<SipResponse> {
     const layer = this.transactions;
-    let target = this.target;
-    if (!layer || !target || this.phase === 'closed') return Promise.reject(new TransportError('client is not started'));
-    if (target.protocol === 'udp' && this.tooLargeForUdp(req)) {
-      // RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500, so over 1300
-      // bytes) goes over TCP to the same address and port; the Via says so.
-      target = { protocol: 'tcp', address: target.address, port: target.port };
-      const via = req.get('via');
-      if (via) req.set('Via', via.replace(/^SIP\/2\.0\/UDP/i, 'SIP/2.0/TCP'));
+    const target = this.target;
+    if (!layer || !target || this.phase === 'closed') throw new TransportError('client is not started');
+    if (target.protocol !== 'udp' || !this.tooLargeForUdp(req)) return this.transactOn(layer, req, target);
+    // RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500, so over 1300 bytes)
+    // goes over TCP to the same address and port, the Via saying so; if the connection is
+    // refused, it is retried over UDP.
+    const via = req.get('via')!;
+    req.set('Via', via.replace(/^SIP\/2\.0\/UDP/i, 'SIP/2.0/TCP'));
+    try {
+      return await this.transactOn(layer, req, { protocol: 'tcp', address: target.address, port: target.port });
+    } catch (e) {
+      if (!(e instanceof TransportError)) throw e;
+      this.log.debug('TCP for a large request failed; retrying over UDP', { method: req.method });
+      req.set('Via', via);
+      return this.transactOn(layer, req, target);
     }
+  }
+
+  private transactOn(layer: TransactionLayer, req: SipRequest, target: Target): Promise<SipResponse> {
     return new Promise<SipResponse>((resolve, reject) => {
       layer.createClient(req, target, {
         onResponse: (r) => { if (r.status >= 200) resolve(r); },

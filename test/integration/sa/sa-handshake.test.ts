@@ -82,3 +82,31 @@ describe('SA handshake and first enablement', () => {
     assert.equal(got, 'hello over SAs');
   });
 });
+
+describe('certificate enrolment inside the SA handshake (SPEC ID-2 with SA-1)', () => {
+  it('the first registration through the handshake enrols a certificate', async () => {
+    const env = await startSaServer({ domain: D, users: ['carol'], password: pw });
+    const c = new SipherClient({
+      aor: `sip:carol@${D}`, password: pw('carol'), server: { host: '127.0.0.1', port: env.port, transport: 'udp' }, local: { host: '127.0.0.1', port: 0 },
+      sa: { serverKey: env.server.saService!.fingerprint() },
+      identity: { trustRoots: [env.server.certificateService!.trustBundle()[0]!] },
+    });
+    const certs: boolean[] = [];
+    c.on('certificate', (e) => certs.push(e.renewed));
+    try {
+      await c.start();
+      await c.register();
+      assert.equal(c.sa!.established, true);
+      assert.deepEqual(certs, [false]);
+      assert.equal(c.identity!.certificateInfo!.aor, `sip:carol@${D}`);
+      const rec = await env.store.listCertificates({ aor: `sip:carol@${D}` });
+      assert.equal(rec.length, 1);
+      // The refresh goes sealed and renews the certificate.
+      await c.register();
+      assert.deepEqual(certs, [false, true]);
+    } finally {
+      await c.close();
+      await stopSaServer(env);
+    }
+  });
+});
