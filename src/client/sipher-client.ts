@@ -30,7 +30,7 @@ import { RefreshMachine, type RegistrationState } from './registration.js';
 import { DeviceIdentity } from './identity/device-identity.js';
 import type { RegistrationExtension } from './client-options.js';
 import { DeviceSa } from './sa/device-sa.js';
-import { HANDSHAKE_CONTENT_TYPE, SETTING_CONTENT_TYPE, tokenProof } from '../security/sa/index.js';
+import { HANDSHAKE_CONTENT_TYPE, SA_REQUEST_CONTENT_TYPE, SETTING_CONTENT_TYPE, tokenProof } from '../security/sa/index.js';
 import { serialize } from '../sip/serializer.js';
 import { buildRequest, formatContact, randomInstanceId, type RequestSpec, type ViaTransport } from './request-builder.js';
 
@@ -264,6 +264,18 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     return this.exchange(async () => this.build({
       method, uri, to: uri, callId, fromTag, cseq: ++cseq, headers: opts.headers, body: opts.body, contentType: opts.contentType,
     }));
+  }
+
+  /**
+   * Asks the server for a new SA key now (SPEC SA-5: a change on the device's request). The
+   * server answers `202` and sends its setting request; the `sa` event reports the switch.
+   * Resolves with the server's answer (`202` when accepted).
+   * @throws InvalidArgumentError when no SA is established.
+   */
+  async requestSaRekey(): Promise<SipResponse> {
+    this.assertStarted();
+    if (!this.sa?.established) throw new InvalidArgumentError('no SA is established with the server');
+    return this.request('MESSAGE', `sip:${this.o.domain}`, { body: Buffer.from('Request: rekey\r\n'), contentType: SA_REQUEST_CONTENT_TYPE });
   }
 
   /**

@@ -314,6 +314,10 @@ export class SipServer {
     }
     // SPEC ID-5, ID-6: certificate and key queries, and key publication, for our users.
     if (forUs && tx) {
+      if (this.sa?.wantsDeviceRequest(req)) {
+        tx.respond(this.sa.handleDeviceRequest(req, inbound, this.toTag()));
+        return;
+      }
       const query = this.queries!.wants(req);
       if (query) return this.answer(req, tx, (toTag) => this.queries!.handle(req, query, toTag), 'certificate query');
       if (this.publications!.wants(req)) return this.answer(req, tx, (toTag) => this.publications!.handle(req, toTag), 'key publication');

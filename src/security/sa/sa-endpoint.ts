@@ -21,6 +21,8 @@ import { formatRange, type Range } from './range.js';
 
 /** Content type of the server's setting requests (docs/protocol.md §3.6). */
 export const SETTING_CONTENT_TYPE = 'application/sipher-sa-setting';
+/** Content type of a device's request for new encryption information (docs/protocol.md §3.7). */
+export const SA_REQUEST_CONTENT_TYPE = 'application/sipher-sa-request';
 /** Content type of handshake bodies (docs/protocol.md §3.1). */
 export const HANDSHAKE_CONTENT_TYPE = 'application/sipher-handshake';
 

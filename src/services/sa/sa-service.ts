@@ -15,7 +15,7 @@ import { HandshakeError, SaSettingError, SipherError } from '../../errors.js';
 import { aeadRule, aeadRules } from '../../crypto/aead-rules.js';
 import type { NoiseKeyPair } from '../../crypto/noise/index.js';
 import {
-  deriveGeneration, findCapability, formatCapability, formatRange, HANDSHAKE_CONTENT_TYPE, HandshakeResponder, parseRange,
+  deriveGeneration, findCapability, SA_REQUEST_CONTENT_TYPE, formatCapability, formatRange, HANDSHAKE_CONTENT_TYPE, HandshakeResponder, parseRange,
   RANGE_KINDS, SA_VERSION, SaEndpoint, SecurityAssociation, encodeSetting, type Range, type SaCapability, type SaPresence,
 } from '../../security/sa/index.js';
 import { parseDatagram, validateMessage, type MessageLimits } from '../../sip/index.js';
@@ -115,13 +115,15 @@ export interface SaServiceCounters {
   settingsFailed: number;
   periodicUpdates: number;
   plainRejected: number;
+  /** Changes devices asked for (SPEC SA-5). */
+  deviceRequests: number;
 }
 
 /** The server's SA manager. Emits `outcome` ({@link SettingOutcome}) and `established` ({ deviceId, aor }). */
 export class SaService extends EventEmitter {
   readonly endpoint: SaEndpoint;
   readonly counters: SaServiceCounters = {
-    handshakes: 0, handshakeFailures: 0, established: 0, settingsCompleted: 0, settingsFailed: 0, periodicUpdates: 0, plainRejected: 0,
+    handshakes: 0, handshakeFailures: 0, established: 0, settingsCompleted: 0, settingsFailed: 0, periodicUpdates: 0, plainRejected: 0, deviceRequests: 0,
   };
   private readonly o: SaServiceOptions;
   private readonly logger: Logger;
@@ -190,6 +192,28 @@ export class SaService extends EventEmitter {
     const r = await this.o.registrar.handle(req, inbound, toTag);
     if (r.status === 200 && !capability) this.notePlainDevice(req);
     return r;
+  }
+
+  /** True for a device's request for new encryption information (`MESSAGE`, docs/protocol.md §3.7). */
+  wantsDeviceRequest(req: SipRequest): boolean {
+    return req.method === 'MESSAGE' && (req.get('content-type') ?? '').toLowerCase() === SA_REQUEST_CONTENT_TYPE;
+  }
+
+  /**
+   * SPEC SA-5: a change "on the device's request". The device asks over its SA for a new key
+   * (`Request: rekey`); the server answers `202 Accepted` and runs the on → on procedure — the
+   * change is still the server's setting request, acknowledged by the device. Not over an SA:
+   * `403`; anything but `rekey`: `488`.
+   */
+  handleDeviceRequest(req: SipRequest, inbound: Inbound, toTag: string): SipResponse {
+    const sa = inbound.protection ? this.endpoint.get(inbound.protection.saId) : undefined;
+    const d = sa ? this.bySa.get(sa) : undefined;
+    if (!d) return createResponse(req, 403, 'Not Over A Security Association', toTag);
+    const m = /^Request:\s*(\S+)\s*$/im.exec(req.body.toString('utf8'));
+    if (!m || m[1]!.toLowerCase() !== 'rekey') return createResponse(req, 488, 'Unsupported SA Request', toTag);
+    this.counters.deviceRequests++;
+    void this.apply(d.deviceId, 'rekey').catch(() => undefined);
+    return createResponse(req, 202, 'Accepted', toTag);
   }
 
   /**

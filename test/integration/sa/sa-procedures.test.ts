@@ -17,7 +17,7 @@ import { freePort } from '../../support/sipher-process.js';
 import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'proc.example';
-const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hal', 'ivy', 'plain'];
+const USERS = ['alice', 'bob', 'carol', 'dave', 'erin', 'frank', 'gina', 'hal', 'ivy', 'jay', 'plain'];
 const pw = (u: string): string => `pw-${u}-secret`;
 
 type Env = SaTestServer;
@@ -214,9 +214,22 @@ describe('SA procedures (seed 000 embodiments 11–24)', () => {
     await assert.rejects(other.register(), (e: unknown) => e instanceof RegistrationError && e.status === 403);
   });
 
-  it('works over TCP (records framed on the stream)', async () => {
-    const { c } = await device('ivy', {}, env, 'tcp');
+  it('rekeys on the device\'s request (SPEC SA-5), and refuses such a request outside an SA', async () => {
+    const { c } = await device('ivy');
     await enabled('ivy');
+    const g = c.sa!.state()!.generation!;
+    const r = await c.requestSaRekey();
+    assert.equal(r.status, 202);
+    await waitFor(() => c.sa!.state()!.generation! === g + 1);
+    assert.equal((env.server.stats().sa as { deviceRequests: number }).deviceRequests, 1);
+    const plain = clients.find((x) => !x.sa)!;
+    const refused = await plain.request('MESSAGE', `sip:${D}`, { body: Buffer.from('Request: rekey\r\n'), contentType: 'application/sipher-sa-request' });
+    assert.equal(refused.status, 403);
+  });
+
+  it('works over TCP (records framed on the stream)', async () => {
+    const { c } = await device('jay', {}, env, 'tcp');
+    await enabled('jay');
     assert.equal((await c.request('OPTIONS', `sip:${D}`)).status, 200);
   });
 
