@@ -11,18 +11,18 @@
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import { HandshakeError, SaSettingError, SipherError } from '../../errors.js';
-import { aeadRule, aeadRules } from '../../crypto/aead-rules.js';
+import { isIP } from 'node:net';
+import { SaSettingError, SipherError } from '../../errors.js';
+import { aeadRule } from '../../crypto/aead-rules.js';
 import type { NoiseKeyPair } from '../../crypto/noise/index.js';
 import {
-  deriveGeneration, findCapability, SA_REQUEST_CONTENT_TYPE, formatCapability, formatRange, HANDSHAKE_CONTENT_TYPE, HandshakeResponder, parseRange,
-  RANGE_KINDS, SA_VERSION, SaEndpoint, SecurityAssociation, encodeSetting, type Range, type SaCapability, type SaPresence,
+  deriveGeneration, encodeSetting, findCapability, formatCapability, formatRange, HANDSHAKE_CONTENT_TYPE, SA_REQUEST_CONTENT_TYPE,
+  SaEndpoint, type Range, type SaCapability, type SaPresence, type SecurityAssociation,
 } from '../../security/sa/index.js';
-import { parseDatagram, validateMessage, type MessageLimits } from '../../sip/index.js';
-import { SipRequest, type SipResponse } from '../../sip/message.js';
+import type { MessageLimits } from '../../sip/index.js';
+import type { SipRequest, SipResponse } from '../../sip/message.js';
 import { createResponse } from '../../sip/response-builder.js';
 import { formatUri, parseUri } from '../../sip/uri.js';
-import { isIP } from 'node:net';
 import type { SaDeviceRecord, SaSettingRecord, Store } from '../../store/store.js';
 import type { TransactionLayer } from '../../transaction/transaction-layer.js';
 import type { Endpoint, Inbound, Target } from '../../transport/types.js';
@@ -32,7 +32,8 @@ import { randomToken, type Random } from '../../util/random.js';
 import type { LocalDomain } from '../local-domain.js';
 import type { Registrar } from '../registrar.js';
 import { desiredInfo, selectRange, selectRule, validateSettingFields, type DesiredInfo, type SaDefaults } from './encryption-info.js';
-import { authenticateHandshake, base64url, type HandshakeAuthMethod } from './handshake-auth.js';
+import type { HandshakeAuthMethod } from './handshake-auth.js';
+import { RegistrationHandshake, SERVER_CAPABILITY } from './registration-handshake.js';
 import { SettingSender, type DeviceAddress } from './setting-sender.js';
 
 /** Options of {@link SaService}. */
@@ -94,17 +95,9 @@ interface DeviceSa {
   queue: Promise<unknown>;
 }
 
-interface PendingHandshake {
-  responder: HandshakeResponder;
-  capability: SaCapability;
-  expiresAt: number;
-}
-
 /** What started a procedure: an operator's setting, an operator's rekey, the periodic timer. */
 type ProcedureKind = 'apply' | 'rekey' | 'timer';
 
-const HANDSHAKE_TTL_MS = 64_000; // longer than Timer F (32 s): a device retransmitting step 3 still finds it
-const SERVER_CAPABILITY: SaCapability = { version: SA_VERSION, rules: aeadRules().map((r) => r.name), ranges: [...RANGE_KINDS] };
 
 /** Counters of the SA service (metrics, tests). */
 export interface SaServiceCounters {
@@ -128,7 +121,7 @@ export class SaService extends EventEmitter {
   private readonly o: SaServiceOptions;
   private readonly logger: Logger;
   private readonly sender: SettingSender;
-  private readonly pending = new Map<string, PendingHandshake>();
+  private readonly handshakes: RegistrationHandshake;
   private readonly devices = new Map<string, DeviceSa>();
   private readonly bySa = new Map<SecurityAssociation, DeviceSa>();
   private readonly plainSeen = new Set<string>();
@@ -147,6 +140,10 @@ export class SaService extends EventEmitter {
         const d = this.bySa.get(sa);
         if (d) sa.commit(d.graceMs);
       },
+    });
+    this.handshakes = new RegistrationHandshake({
+      store: opts.store, clock: opts.clock, random: opts.random, local: opts.local, realm: opts.realm, registrar: opts.registrar,
+      endpoint: this.endpoint, staticKey: opts.staticKey, limits: opts.limits, maxPending: opts.maxPendingHandshakes,
     });
     this.sender = new SettingSender({ transactions: opts.transactions, random: opts.random, domain: opts.realm, localEndpointFor: opts.localEndpointFor });
   }
@@ -167,7 +164,13 @@ export class SaService extends EventEmitter {
    */
   async handleRegister(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
     try {
-      if ((req.get('content-type') ?? '').toLowerCase() === HANDSHAKE_CONTENT_TYPE) return await this.handshake(req, inbound, toTag);
+      if ((req.get('content-type') ?? '').toLowerCase() === HANDSHAKE_CONTENT_TYPE) {
+        try {
+          return await this.handshakes.run(req, inbound, toTag, (d) => this.install({ ...d, graceMs: 0, timer: undefined, queue: Promise.resolve() }));
+        } finally {
+          this.counters.handshakes = this.handshakes.count;
+        }
+      }
     } catch (e) {
       this.counters.handshakeFailures++;
       const r = e instanceof SipherError && e.sipStatus !== undefined ? createResponse(req, e.sipStatus, e.sipReason, toTag) : createResponse(req, 500, undefined, toTag);
@@ -237,87 +240,6 @@ export class SaService extends EventEmitter {
     r.append('Require', 'sec-agree');
     r.append('Security-Server', formatCapability(SERVER_CAPABILITY));
     return r;
-  }
-
-  private async handshake(req: SipRequest, inbound: Inbound, toTag: string): Promise<SipResponse> {
-    const capability = findCapability(req.values('security-client'));
-    if (!capability) throw new HandshakeError('handshake without Security-Client sipher-sa');
-    const body = req.body;
-    const step = body.length > 1 ? body[1] : 0;
-    // By Call-ID and address only: step 3 may come over TCP when too large for UDP (RFC 3261 §18.1.1).
-    const key = `${req.callId()}|${inbound.source.address}`;
-    const now = this.o.clock.now();
-    this.expirePending(now);
-    if (step === 1) {
-      if (this.pending.size >= (this.o.maxPendingHandshakes ?? 10_000)) throw new HandshakeError('too many handshakes in progress', { sipStatus: 503, sipReason: 'Service Unavailable' });
-      const responder = HandshakeResponder.answer(body, {
-        staticKey: this.o.staticKey, saId: this.o.random.bytes(8), callId: req.callId(),
-        securityClient: req.getAll('security-client').join(', '),
-        payload: Buffer.from(`Realm: ${this.o.realm}\r\n`),
-      });
-      this.pending.set(key, { responder, capability, expiresAt: now + HANDSHAKE_TTL_MS });
-      this.counters.handshakes++;
-      // Docs §3.1: 401 with a digest challenge whose nonce is the handshake hash.
-      const r = createResponse(req, 401, undefined, toTag);
-      r.append('WWW-Authenticate', `Digest realm="${this.o.realm}", nonce="${base64url(responder.hashAfterSecond)}", algorithm=SHA-256, qop="auth"`);
-      r.append('Security-Server', formatCapability(SERVER_CAPABILITY));
-      r.setBody(responder.secondBody, HANDSHAKE_CONTENT_TYPE);
-      this.endpoint.sendInClear(r);
-      return r;
-    }
-    if (step !== 3) throw new HandshakeError('bad handshake step');
-    const p = this.pending.get(key);
-    if (!p) throw new HandshakeError('no handshake in progress for this Call-ID', { sipStatus: 481, sipReason: 'Handshake Not Found' });
-    this.pending.delete(key);
-    const { payload, result } = p.responder.third(body);
-    const inner = this.innerRegister(payload, req);
-    const aor = this.o.local.canonicalAor(inner.to().uri);
-    const auth = await authenticateHandshake(inner, {
-      aor, realm: this.o.realm, hash: p.responder.hashAfterSecond, remoteStatic: result.remoteStatic, store: this.o.store, now,
-    });
-    const sa = new SecurityAssociation({ id: result.saId, role: 'responder', generation: result.generation, clock: this.o.clock, range: parseRange('whole') });
-    sa.identity = aor;
-    const protected_: Inbound = {
-      ...inbound, message: inner,
-      protection: { saId: sa.idHex, generation: 0, identity: aor, range: 'whole' },
-    };
-    const r = await this.o.registrar.handle(inner, protected_, toTag, { authenticatedAor: aor });
-    if (r.status !== 200) {
-      this.endpoint.sendInClear(r);
-      return r;
-    }
-    const contact = inner.contacts();
-    const first = contact === '*' ? undefined : contact[0];
-    if (!first) {
-      this.endpoint.sendInClear(r);
-      return r;
-    }
-    const deviceId = first.params.get('+sip.instance') ?? `${aor}|${formatUri(first.uri)}`;
-    // Established before the 200 leaves, so it is sealed under generation 0 (docs §3.1).
-    sa.established = true;
-    sa.deviceId = deviceId;
-    this.install({
-      sa, deviceId, capability: p.capability, staticKey: result.remoteStatic.toString('hex'), auth,
-      address: { contact: formatUri(first.uri), aor, target: targetOf(inbound) },
-      graceMs: 0, timer: undefined, queue: Promise.resolve(),
-    });
-    return r;
-  }
-
-  /** The REGISTER inside step 3, with the outer Via (stamped with the real source). */
-  private innerRegister(payload: Buffer, outer: SipRequest): SipRequest {
-    let inner;
-    try {
-      inner = parseDatagram(payload, this.o.limits);
-      validateMessage(inner);
-    } catch (e) {
-      throw new HandshakeError('the REGISTER inside the handshake does not parse', { cause: e });
-    }
-    if (!(inner instanceof SipRequest) || inner.method !== 'REGISTER') throw new HandshakeError('the handshake must carry a REGISTER');
-    if (inner.callId() !== outer.callId() || inner.cseq().seq !== outer.cseq().seq) throw new HandshakeError('inner REGISTER does not match the outer Call-ID/CSeq');
-    if (inner.topVia().params.get('branch') !== outer.topVia().params.get('branch')) throw new HandshakeError('inner REGISTER does not match the outer Via');
-    inner.headers = [...outer.headers.filter((h) => h.key === 'via'), ...inner.headers.filter((h) => h.key !== 'via')];
-    return inner;
   }
 
   private install(d: DeviceSa): void {
@@ -534,11 +456,6 @@ export class SaService extends EventEmitter {
     }).catch((e: unknown) => this.logger.error('could not record a plain device', { error: e as Error }));
   }
 
-  private expirePending(now: number): void {
-    if (this.pending.size === 0) return;
-    for (const [k, p] of this.pending) if (p.expiresAt <= now) this.pending.delete(k);
-  }
-
   private later(ms: number): Promise<void> {
     return new Promise((resolve) => this.o.clock.setTimer(ms, resolve));
   }
@@ -606,10 +523,6 @@ function contactAddress(contact: string, fallback: string): { protocol: string; 
   } catch {
     return undefined;
   }
-}
-
-function targetOf(inbound: Inbound): Target {
-  return { ...inbound.source, connectionId: inbound.connectionId, local: inbound.local };
 }
 
 function safeCapability(req: SipRequest): SaCapability | undefined {
