@@ -66,7 +66,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, ct
   }
   if (path === '/api/sa/devices' && method === 'GET') {
     const list = await ctx.store.listSaDevices();
-    return json(res, 200, { devices: list.map((d) => view(d, ctx)) });
+    return json(res, 200, { devices: await Promise.all(list.map((d) => view(d, ctx))) });
   }
   if (path === '/api/sa/domain') {
     if (method === 'GET') return json(res, 200, { scope: `domain:${ctx.domain}`, defaults: ctx.defaults, setting: (await ctx.store.getSaSetting(`domain:${ctx.domain}`)) ?? null });
@@ -96,7 +96,7 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, ct
     if (method === 'GET') {
       const d = await ctx.store.getSaDevice(id);
       if (!d) return problem(res, 404, 'Not Found', 'no such device');
-      return json(res, 200, { ...view(d, ctx), setting: (await ctx.store.getSaSetting(`device:${id}`)) ?? null });
+      return json(res, 200, { ...(await view(d, ctx)), setting: (await ctx.store.getSaSetting(`device:${id}`)) ?? null });
     }
     if (method === 'PUT') return json(res, 200, await ctx.sa.configureDevice(id, fields(await body(req))));
     return notAllowed(res, 'GET, PUT');
@@ -104,10 +104,11 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, ct
   problem(res, 404, 'Not Found', `no resource at ${path.slice(0, 100)}`);
 }
 
-function view(d: Awaited<ReturnType<Store['listSaDevices']>>[number], ctx: AdminApiContext): Record<string, unknown> {
+/** One device as the console shows it: in force, wanted (`configured`), live SA, last outcome — never keys. */
+async function view(d: Awaited<ReturnType<Store['listSaDevices']>>[number], ctx: AdminApiContext): Promise<Record<string, unknown>> {
   const { staticKey, ...rest } = d;
   const fingerprint = staticKey ? createHash('sha256').update(Buffer.from(staticKey, 'hex')).digest('hex') : undefined;
-  return { ...rest, staticKeyFingerprint: fingerprint, live: ctx.sa.liveState(d.deviceId) ?? null };
+  return { ...rest, staticKeyFingerprint: fingerprint, configured: await ctx.sa.effectiveInfo(d.deviceId), live: ctx.sa.liveState(d.deviceId) ?? null };
 }
 
 const FIELD_NAMES = ['presence', 'rule', 'range', 'updateTimerSeconds', 'graceSeconds'] as const;

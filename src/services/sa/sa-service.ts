@@ -429,6 +429,15 @@ export class SaService extends EventEmitter {
     };
   }
 
+  /**
+   * The encryption information a device is set to have — its own setting over the domain
+   * default over the built-in default (seed 000 FIG. 68: presence, rule, range, update timer,
+   * grace). The rule may be `auto` (chosen from the device's list at the next procedure).
+   */
+  effectiveInfo(deviceId: string): Promise<DesiredInfo> {
+    return this.desired(deviceId);
+  }
+
   private async desired(deviceId: string): Promise<DesiredInfo> {
     const [domain, device] = await Promise.all([this.o.store.getSaSetting(`domain:${this.o.realm}`), this.o.store.getSaSetting(`device:${deviceId}`)]);
     return desiredInfo(this.o.defaults, domain, device);

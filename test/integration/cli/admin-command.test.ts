@@ -107,6 +107,12 @@ describe('sipher admin sa / device token', () => {
     const timer = await cli(['admin', 'sa', 'timer', id, '600', ...common()]);
     assert.equal(timer.code, 0, timer.stderr);
     assert.match(timer.stdout, /completed/);
+    const one = await cli(['admin', 'sa', 'show', id, '--json', ...common()]);
+    const shown = JSON.parse(one.stdout) as { configured: { updateTimerSeconds: number; graceSeconds: number; rule: string }; live: { generation: number }; staticKeyFingerprint: string };
+    assert.deepEqual([shown.configured.updateTimerSeconds, shown.configured.graceSeconds, shown.configured.rule], [600, 30, 'chacha20-poly1305']);
+    assert.equal(shown.live.generation, 5);
+    assert.match(shown.staticKeyFingerprint, /^[0-9a-f]{64}$/);
+    assert.ok(!one.stdout.includes(alice.sa!.publicKey), 'the raw key is not shown');
     // Bad input: a clear message and exit code 2; the key is never settable.
     const bad = await cli(['admin', 'sa', 'set', id, '--rule', 'rot13', ...common()]);
     assert.equal(bad.code, 2);
