@@ -28,6 +28,8 @@ export interface RegistrationContext {
   /** The Contact header value sent. */
   contact: string;
   attempt: 'initial' | 'refresh' | 'unregister';
+  /** Inside an SA handshake: the handshake hash a certificate proof binds (docs/protocol.md §3.1). */
+  channelBinding?: Buffer | undefined;
 }
 
 /**

@@ -358,12 +358,14 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     if (token) headers.push(token);
     // The registration extension (certificate enrolment, SPEC ID-2) rides in the inner REGISTER.
     const ctx: RegistrationContext = { callId, cseq, expires, aor: o.aor, contact: this.contactValue, attempt };
-    const extra = await this.extension?.prepare({ ...ctx });
+    const extra = await this.extension?.prepare({ ...ctx, channelBinding: hash });
     const inner = this.build({
       method: 'REGISTER', uri: `sip:${o.domain}`, to: o.aor, callId, fromTag: this.regFromTag, cseq, contact: this.contactValue, headers,
       body: extra?.body, contentType: extra?.contentType,
     });
-    if (!token && o.password !== undefined && this.digest.onChallenge(r1) !== 'none') this.digest.authorize(inner);
+    // A certificate proof (identity in present mode) binds the handshake itself; else digest.
+    const byCertificate = this.identity?.presents === true;
+    if (!token && !byCertificate && o.password !== undefined && this.digest.onChallenge(r1) !== 'none') this.digest.authorize(inner);
     const outer = this.build({
       method: 'REGISTER', uri: `sip:${o.domain}`, to: anonymous, callId, fromTag: this.regFromTag, cseq,
       headers: [securityClient], body: sa.third(serialize(inner), this.target!), contentType: HANDSHAKE_CONTENT_TYPE,

@@ -22,6 +22,7 @@ import { CertificateQueryService } from '../services/identity/certificate-query.
 import { KeyPublicationService } from '../services/identity/key-publication.js';
 import { RegistrationIdentity } from '../services/identity/registration-identity.js';
 import { SaService } from '../services/sa/sa-service.js';
+import { certificateProofVerifier } from '../services/sa/handshake-auth.js';
 import { deviceIdOf } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
 import type { Store } from '../store/store.js';
@@ -165,6 +166,7 @@ export class SipServer {
         staticKey: await loadOrCreateSaKey(c.dataDir, secret.passphrase),
         defaults: saDefaults,
         plainDevices: c.sa.plainDevices,
+        certificateProof: certificateProofVerifier(certificates, this.clock),
         limits: { maxMessageSize: c.limits.maxMessageSize, maxHeaders: 256, maxHeadSize: 32_768 },
       });
       this.sa = sa;

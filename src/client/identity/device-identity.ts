@@ -98,12 +98,20 @@ export class DeviceIdentity implements RegistrationExtension {
     return this.roots;
   }
 
+  /** True when this device presents a certificate it holds (mode `present`) rather than enrolling. */
+  get presents(): boolean {
+    return this.mode === 'present';
+  }
+
   /** @internal RegistrationExtension: the body of each REGISTER. */
   async prepare(ctx: RegistrationContext): Promise<{ contentType: string; body: Uint8Array } | undefined> {
     if (ctx.attempt === 'unregister') return undefined;
     const now = new Date(this.w.clock.now());
     if (this.mode === 'present') {
-      return signRegistrationProof({ aor: this.w.aor, callId: ctx.callId, cseq: ctx.cseq }, { certificate: this.current!.certificate, privateKey: this.keys.privateKey, now });
+      return signRegistrationProof(
+        { aor: this.w.aor, callId: ctx.callId, cseq: ctx.cseq, channelBinding: ctx.channelBinding },
+        { certificate: this.current!.certificate, privateKey: this.keys.privateKey, now },
+      );
     }
     const password = this.w.password!;
     const withPassword = this.protection === 'server-certificate';

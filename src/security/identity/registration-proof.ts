@@ -19,6 +19,12 @@ export interface RegistrationBinding {
   aor: string;
   callId: string;
   cseq: number;
+  /**
+   * The SA handshake hash (docs/protocol.md §3.1) when the proof authenticates a device
+   * inside an SA handshake: `Channel-Binding: base64url(h)`. A verifier that expects one
+   * refuses a proof without it, or with another.
+   */
+  channelBinding?: Buffer | undefined;
 }
 
 /** Device side: the REGISTER body presenting `certificate`. */
@@ -31,6 +37,7 @@ export function signRegistrationProof(
     ['Call-ID', binding.callId],
     ['CSeq', String(binding.cseq)],
     ['Date', holder.now.toISOString()],
+    ...(binding.channelBinding ? [['Channel-Binding', binding.channelBinding.toString('base64url')] as const] : []),
   ]);
   const der = sign(doc, { certificate: holder.certificate, privateKey: holder.privateKey, chain: holder.chain ?? [], signingTime: holder.now });
   return { contentType: smimeContentType(der), body: der };
@@ -56,6 +63,9 @@ export async function verifyRegistrationProof(
   const f = parseFields(signed.content);
   if (f.required('AOR') !== expected.aor || f.required('Call-ID') !== expected.callId || f.required('CSeq') !== String(expected.cseq)) {
     throw new CertificateError('subject-mismatch', 'certificate proof was made for another request');
+  }
+  if (expected.channelBinding && f.optional('Channel-Binding') !== expected.channelBinding.toString('base64url')) {
+    throw new CertificateError('subject-mismatch', 'certificate proof was made for another handshake');
   }
   const certificate = signed.signers[0]!.certificate;
   const info = await verifyCertificate(certificate, { roots: trust.roots, intermediates: signed.certificates, now: trust.now });

@@ -9,6 +9,8 @@
  * - **enrolment token** (`sipher device token`): `Sipher-Token: id=<id>;proof=<base64url
  *   HMAC-SHA-256(SHA-256(secret), h)>`; one use, after which the device's static key is
  *   accepted for the token's AOR;
+ * - **certificate** (Identity issue): the REGISTER presents a certificate of the domain CA with
+ *   a signed proof (docs/protocol.md §2.3) whose `Channel-Binding` field is base64url(h);
  * - **enrolled static key**: no header; the Noise static key the device proved in step 3 is
  *   on record for the AOR.
  * @module
@@ -20,9 +22,12 @@ import { HandshakeError } from '../../errors.js';
 import type { SipRequest } from '../../sip/message.js';
 import { TOKEN_HEADER, tokenProof } from '../../security/sa/index.js';
 import type { Store } from '../../store/store.js';
+import { isRegistrationProof, verifyRegistrationProof } from '../../security/identity/index.js';
+import type { Clock } from '../../util/clock.js';
+import type { CertificateService } from '../identity/certificate-service.js';
 
 /** How the device was authenticated. */
-export type HandshakeAuthMethod = 'digest' | 'token' | 'static-key';
+export type HandshakeAuthMethod = 'digest' | 'token' | 'static-key' | 'certificate';
 
 /** base64url without padding (RFC 4648 §5). */
 export function base64url(b: Buffer): string {
@@ -37,7 +42,11 @@ const REFUSED = { sipStatus: 403, sipReason: 'Handshake Not Accepted' } as const
  */
 export async function authenticateHandshake(
   req: SipRequest,
-  ctx: { aor: string; realm: string; hash: Buffer; remoteStatic: Buffer; store: Store; now: number },
+  ctx: {
+    aor: string; realm: string; hash: Buffer; remoteStatic: Buffer; store: Store; now: number;
+    /** Verifies a certificate proof bound to the handshake (SPEC SA-1 "its certified key"); absent: not offered. */
+    certificateProof?: CertificateProofVerifier | undefined;
+  },
 ): Promise<HandshakeAuthMethod> {
   const staticHex = ctx.remoteStatic.toString('hex');
   const token = req.get(TOKEN_HEADER);
@@ -63,6 +72,7 @@ export async function authenticateHandshake(
     if (await digestBound(auth, req, ctx)) return 'digest';
     throw new HandshakeError('digest credentials not accepted', REFUSED);
   }
+  if (ctx.certificateProof && (await ctx.certificateProof(req, { aor: ctx.aor, hash: ctx.hash }))) return 'certificate';
   const key = await ctx.store.getDeviceKey(staticHex);
   if (key && key.revokedAt === undefined && key.aor === ctx.aor) return 'static-key';
   throw new HandshakeError('no credentials for this handshake', REFUSED);
@@ -92,4 +102,25 @@ async function digestBound(values: readonly string[], req: SipRequest, ctx: { ao
     if (verifyCredentials({ alg, ha1, method: req.method, uri, nonce: get('nonce')!, qop: 'auth', nc: get('nc')!, cnonce: get('cnonce')!, response })) return true;
   }
   return false;
+}
+
+/** Verifies certificate proofs bound to a handshake with the domain CA (revoked → `403 Certificate Revoked`). */
+export type CertificateProofVerifier = (req: SipRequest, binding: { aor: string; hash: Buffer }) => Promise<boolean>;
+
+/**
+ * The certificate proof check of the handshake: a signed registration proof (docs/protocol.md
+ * §2.3) whose `Channel-Binding` is this handshake's hash, by a certificate of the domain CA for
+ * the AOR that is not revoked. `false` when the REGISTER presents no certificate.
+ */
+export function certificateProofVerifier(certificates: CertificateService, clock: Clock): CertificateProofVerifier {
+  return async (req, b) => {
+    if (!isRegistrationProof(req.get('content-type'))) return false;
+    const proof = await verifyRegistrationProof(
+      req.body,
+      { aor: b.aor, callId: req.callId(), cseq: req.cseq().seq, channelBinding: b.hash },
+      { roots: certificates.trustBundle(), now: new Date(clock.now()) },
+    );
+    await certificates.checkPresented(proof.certificate, b.aor, undefined); // throws for a revoked one
+    return true;
+  };
 }

@@ -23,7 +23,7 @@ import type { Clock } from '../../util/clock.js';
 import type { Random } from '../../util/random.js';
 import type { LocalDomain } from '../local-domain.js';
 import type { Registrar } from '../registrar.js';
-import { authenticateHandshake, base64url, type HandshakeAuthMethod } from './handshake-auth.js';
+import { authenticateHandshake, base64url, type CertificateProofVerifier, type HandshakeAuthMethod } from './handshake-auth.js';
 import type { DeviceAddress } from './setting-sender.js';
 
 /** What the server offers in `Security-Server`: every rule of the registry, every range. */
@@ -53,6 +53,8 @@ export interface RegistrationHandshakeOptions {
   limits?: MessageLimits | undefined;
   /** Handshakes in progress at most (step 1 seen, step 3 not yet). Default 10 000. */
   maxPending?: number | undefined;
+  /** Certificate proofs bound to the handshake (devices authenticating by their certified key). */
+  certificateProof?: CertificateProofVerifier | undefined;
 }
 
 interface PendingHandshake {
@@ -115,6 +117,7 @@ export class RegistrationHandshake {
     const aor = this.o.local.canonicalAor(inner.to().uri);
     const auth = await authenticateHandshake(inner, {
       aor, realm: this.o.realm, hash: p.responder.hashAfterSecond, remoteStatic: result.remoteStatic, store: this.o.store, now,
+      certificateProof: this.o.certificateProof,
     });
     const sa = new SecurityAssociation({ id: result.saId, role: 'responder', generation: result.generation, clock: this.o.clock, range: parseRange('whole') });
     sa.identity = aor;

@@ -32,7 +32,7 @@ import { randomToken, type Random } from '../../util/random.js';
 import type { LocalDomain } from '../local-domain.js';
 import type { Registrar } from '../registrar.js';
 import { desiredInfo, selectRange, selectRule, validateSettingFields, type DesiredInfo, type SaDefaults } from './encryption-info.js';
-import type { HandshakeAuthMethod } from './handshake-auth.js';
+import type { CertificateProofVerifier, HandshakeAuthMethod } from './handshake-auth.js';
 import { RegistrationHandshake, SERVER_CAPABILITY } from './registration-handshake.js';
 import { SettingSender, type DeviceAddress } from './setting-sender.js';
 
@@ -56,6 +56,8 @@ export interface SaServiceOptions {
   limits?: MessageLimits;
   /** Handshakes in progress at most (step 1 seen, step 3 not yet). Default 10 000. */
   maxPendingHandshakes?: number;
+  /** Devices may authenticate by a certificate of the domain CA (SPEC SA-1 "its certified key"). */
+  certificateProof?: CertificateProofVerifier | undefined;
 }
 
 /** The outcome of a setting, as the console shows it (seed 000 a13/u16: completion or failure). */
@@ -144,6 +146,7 @@ export class SaService extends EventEmitter {
     this.handshakes = new RegistrationHandshake({
       store: opts.store, clock: opts.clock, random: opts.random, local: opts.local, realm: opts.realm, registrar: opts.registrar,
       endpoint: this.endpoint, staticKey: opts.staticKey, limits: opts.limits, maxPending: opts.maxPendingHandshakes,
+      certificateProof: opts.certificateProof,
     });
     this.sender = new SettingSender({ transactions: opts.transactions, random: opts.random, domain: opts.realm, localEndpointFor: opts.localEndpointFor });
   }

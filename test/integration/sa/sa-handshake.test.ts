@@ -104,6 +104,35 @@ describe('certificate enrolment inside the SA handshake (SPEC ID-2 with SA-1)', 
       // The refresh goes sealed and renews the certificate.
       await c.register();
       assert.deepEqual(certs, [false, true]);
+      // Another instance with that certificate and key, and no password: authenticated by the
+      // certified key, its proof bound to the handshake (SPEC SA-1).
+      const holder = new SipherClient({
+        aor: `sip:carol@${D}`, server: { host: '127.0.0.1', port: env.port, transport: 'udp' }, local: { host: '127.0.0.1', port: 0 },
+        sa: { serverKey: env.server.saService!.fingerprint() },
+        identity: { trustRoots: [env.server.certificateService!.trustBundle()[0]!], mode: 'present', keyPair: c.identity!.keyPair, certificate: c.identity!.certificate! },
+      });
+      try {
+        await holder.start();
+        await holder.register();
+        assert.equal(holder.sa!.established, true);
+        const id = (await env.store.listSaDevices(`sip:carol@${D}`)).find((d) => env.server.saService!.liveState(d.deviceId)?.auth === 'certificate');
+        assert.ok(id, 'one device authenticated by certificate');
+        // Revoked: the handshake is refused with the reason.
+        await env.server.certificateService!.revoke(c.identity!.certificateInfo!.serialHex, 'keyCompromise');
+        const again = new SipherClient({
+          aor: `sip:carol@${D}`, server: { host: '127.0.0.1', port: env.port, transport: 'udp' }, local: { host: '127.0.0.1', port: 0 },
+          sa: { serverKey: env.server.saService!.fingerprint() },
+          identity: { trustRoots: [env.server.certificateService!.trustBundle()[0]!], mode: 'present', keyPair: c.identity!.keyPair, certificate: c.identity!.certificate! },
+        });
+        try {
+          await again.start();
+          await assert.rejects(again.register(), (e: unknown) => (e as { status?: number; reason?: string }).status === 403 && (e as { reason: string }).reason === 'Certificate Revoked');
+        } finally {
+          await again.close();
+        }
+      } finally {
+        await holder.close();
+      }
     } finally {
       await c.close();
       await stopSaServer(env);
