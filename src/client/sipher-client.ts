@@ -30,7 +30,8 @@ import { RefreshMachine, type RegistrationState } from './registration.js';
 import { DeviceIdentity } from './identity/device-identity.js';
 import type { RegistrationExtension } from './client-options.js';
 import { DeviceSa } from './sa/device-sa.js';
-import { HANDSHAKE_CONTENT_TYPE, SA_REQUEST_CONTENT_TYPE, SETTING_CONTENT_TYPE, tokenProof } from '../security/sa/index.js';
+import { SA_REQUEST_CONTENT_TYPE, SETTING_CONTENT_TYPE } from '../security/sa/index.js';
+import { registerThroughHandshake } from './sa/handshake-registration.js';
 import { serialize } from '../sip/serializer.js';
 import { buildRequest, formatContact, randomInstanceId, type RequestSpec, type ViaTransport } from './request-builder.js';
 
@@ -333,54 +334,24 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
    */
   private async handshakeRegister(sa: DeviceSa, attempt: Attempt, expires: number): Promise<RegistrationState> {
     const o = this.o;
-    const anonymous = `sip:anonymous@${o.domain}`;
-    const callId = this.regCallId;
-    const securityClient: [string, string] = ['Security-Client', sa.capabilityValue];
-    const first = this.build({
-      method: 'REGISTER', uri: `sip:${o.domain}`, to: anonymous, callId, fromTag: this.regFromTag, cseq: ++this.regCseq,
-      headers: [securityClient], body: sa.begin(callId), contentType: HANDSHAKE_CONTENT_TYPE,
-    });
-    first.set('From', `<${anonymous}>;tag=${this.regFromTag}`);
-    const r1 = await this.transact(first);
-    if ((r1.get('content-type') ?? '').toLowerCase() !== HANDSHAKE_CONTENT_TYPE) {
-      // SPEC SA-10: this server offers no SA.
-      if (sa.mode === 'required') throw new RegistrationError(r1.status, 'Server Offers No Security Association', r1);
+    const outcome = await registerThroughHandshake(sa, {
+      domain: o.domain, aor: o.aor, contact: this.contactValue, callId: this.regCallId, fromTag: this.regFromTag,
+      stream: o.server.transport !== 'udp', target: this.target!,
+      nextCseq: () => ++this.regCseq,
+      build: (spec) => this.build(spec),
+      transact: (req) => this.transact(req),
+      extension: this.extension,
+      presentsCertificate: this.identity?.presents === true,
+      digest: o.password !== undefined ? this.digest : undefined,
+    }, attempt, expires);
+    if (outcome.kind === 'unavailable') {
+      // SPEC SA-10: this server offers no SA; the device runs in clear.
       sa.unavailable = true;
-      this.emit('sa', { state: 'unavailable', detail: `server answered ${r1.status} without a handshake` });
+      this.emit('sa', { state: 'unavailable', detail: `server answered ${outcome.response.status} without a handshake` });
       return this.plainRegisterOnce(attempt, expires);
     }
-    if (r1.status !== 401) throw new RegistrationError(r1.status, r1.reason, r1);
-    const hash = sa.second(r1.body);
-    const cseq = ++this.regCseq;
-    const headers: [string, string][] = [['Expires', String(expires)]];
-    if (o.server.transport !== 'udp') headers.push(['Supported', 'outbound, path']);
-    const token = sa.tokenHeader(hash, tokenProof);
-    if (token) headers.push(token);
-    // The registration extension (certificate enrolment, SPEC ID-2) rides in the inner REGISTER.
-    const ctx: RegistrationContext = { callId, cseq, expires, aor: o.aor, contact: this.contactValue, attempt };
-    const extra = await this.extension?.prepare({ ...ctx, channelBinding: hash });
-    const inner = this.build({
-      method: 'REGISTER', uri: `sip:${o.domain}`, to: o.aor, callId, fromTag: this.regFromTag, cseq, contact: this.contactValue, headers,
-      body: extra?.body, contentType: extra?.contentType,
-    });
-    // A certificate proof (identity in present mode) binds the handshake itself; else digest.
-    const byCertificate = this.identity?.presents === true;
-    if (!token && !byCertificate && o.password !== undefined && this.digest.onChallenge(r1) !== 'none') this.digest.authorize(inner);
-    const outer = this.build({
-      method: 'REGISTER', uri: `sip:${o.domain}`, to: anonymous, callId, fromTag: this.regFromTag, cseq,
-      headers: [securityClient], body: sa.third(serialize(inner), this.target!), contentType: HANDSHAKE_CONTENT_TYPE,
-    });
-    outer.set('From', `<${anonymous}>;tag=${this.regFromTag}`);
-    outer.set('Via', inner.get('via')!);
-    const r3 = await this.transact(outer);
-    if (r3.status < 200 || r3.status >= 300 || !sa.established) {
-      sa.drop(`handshake refused: ${r3.status} ${r3.reason}`);
-      throw new RegistrationError(r3.status, r3.reason, r3);
-    }
-    if (token) sa.tokenUsed();
-    sa.confirmed();
-    if (this.extension) await this.acceptExtension(r3, ctx);
-    return this.registered(r3, ctx, attempt);
+    if (this.extension) await this.acceptExtension(outcome.response, outcome.ctx);
+    return this.registered(outcome.response, outcome.ctx, attempt);
   }
 
   private async plainRegisterOnce(attempt: Attempt, requested: number): Promise<RegistrationState> {

@@ -115,8 +115,10 @@ describe('certificate enrolment inside the SA handshake (SPEC ID-2 with SA-1)', 
         await holder.start();
         await holder.register();
         assert.equal(holder.sa!.established, true);
-        const id = (await env.store.listSaDevices(`sip:carol@${D}`)).find((d) => env.server.saService!.liveState(d.deviceId)?.auth === 'certificate');
-        assert.ok(id, 'one device authenticated by certificate');
+        // The device record is written by the first setting, just after the 200.
+        const byCertificate = async (): Promise<boolean> =>
+          (await env.store.listSaDevices(`sip:carol@${D}`)).some((d) => env.server.saService!.liveState(d.deviceId)?.auth === 'certificate');
+        await waitFor(byCertificate);
         // Revoked: the handshake is refused with the reason.
         await env.server.certificateService!.revoke(c.identity!.certificateInfo!.serialHex, 'keyCompromise');
         const again = new SipherClient({

@@ -97,6 +97,8 @@ describe('SA on the wire (tshark on loopback)', { skip: skipTshark }, () => {
     await c.start();
     await c.register();
     await waitFor(() => (c.sa!.state()?.generation ?? 0) >= 2);
+    // And the server has recorded the completed enablement (it writes after the device switched).
+    await waitFor(async () => (await env.store.listSaDevices(`sip:${user}@${D}`))[0]?.settingState === 'completed');
     return c;
   }
 
