@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { generateNoiseKeyPair } from '../../../src/crypto/noise/index.js';
 import { HandshakeInitiator } from '../../../src/security/sa/index.js';
 import { RawUa } from '../../support/raw-ua.js';
-import { startSaServer, stopSaServer, type SaTestServer } from '../../support/sa-server.js';
+import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'bad-hs.example';
 const SC = 'sipher-sa;v=1;rules="aes-256-gcm";ranges="whole"';
@@ -105,7 +105,7 @@ describe('bad SA handshakes at the server', () => {
     }
     const partial = register(ua, { callId: 'p1', cseq: 1, branch: branch(), extra: ['Sipher-SA: id=0011223344556677;gen=0;seq=1'] });
     ua.send(partial);
-    await new Promise((r) => setTimeout(r, 300));
+    await waitFor(() => faults()['unknown-sa']! - before['unknown-sa']! >= 501, 10_000);
     const after = faults();
     assert.equal(after['unknown-sa']! - before['unknown-sa']!, 501);
     assert.equal(after.decrypt, before.decrypt, 'no AEAD was tried');
