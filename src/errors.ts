@@ -23,7 +23,8 @@ export type ErrorCode =
   | 'SIPHER_ERR_CERTIFICATE'
   | 'SIPHER_ERR_HANDSHAKE'
   | 'SIPHER_ERR_SA_RECORD'
-  | 'SIPHER_ERR_SA_SETTING';
+  | 'SIPHER_ERR_SA_SETTING'
+  | 'SIPHER_ERR_POLICY';
 
 /** Options common to every catalogued error. */
 export interface SipherErrorOptions {
@@ -230,5 +231,26 @@ export class SaSettingError extends SipherError {
       httpStatus: reason === 'invalid' ? 400 : reason === 'not-registered' ? 404 : 409,
     });
     this.reason = reason;
+  }
+}
+
+/** One problem found in a policy document: where (a JSON path such as `rules[2].from.groups[0]`) and what. */
+export interface PolicyProblem {
+  path: string;
+  message: string;
+}
+
+/**
+ * A connection-policy document that cannot be accepted (SPEC POL-2): every problem found,
+ * each with its path. Answered `400` problem+json by the admin API, exit code 2 by the CLI.
+ */
+export class PolicyError extends SipherError {
+  readonly problems: readonly PolicyProblem[];
+
+  constructor(problems: readonly PolicyProblem[]) {
+    const first = problems[0];
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
+    super('SIPHER_ERR_POLICY', first ? `policy ${first.path || 'document'}: ${first.message}${more}` : 'invalid policy', { httpStatus: 400 });
+    this.problems = problems;
   }
 }
