@@ -8,6 +8,7 @@
  */
 import { createHash } from 'node:crypto';
 import { pickCredentials, type DigestAuthenticator } from '../auth/digest-authenticator.js';
+import { certificateInfo } from '../crypto/x509/index.js';
 import { SipParseError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response-builder.js';
@@ -81,6 +82,8 @@ export interface ProxyCounters {
 export class StatefulProxy {
   private readonly o: ProxyOptions & { logger: Logger; timerC: number; recordRoute: boolean };
   private readonly contexts = new Map<ServerTransaction, ResponseContext>();
+  /** AOR of each TLS peer certificate seen ('' when it names none), parsed once per certificate. */
+  private readonly certAors = new WeakMap<Buffer, string>();
   readonly counters: ProxyCounters = {
     forwarded: 0, forwardedResponses: 0, statelessAcks: 0, strayResponses: 0, notFound: 0, loops: 0, tooManyHops: 0,
     cancelsSent: 0, timerCFired: 0, challenged: 0, errors: 0,
@@ -121,6 +124,28 @@ export class StatefulProxy {
     const ctx = this.contexts.get(inviteTx);
     if (ctx) ctx.cancel();
     else if (inviteTx.state === 'proceeding' || inviteTx.state === 'trying') inviteTx.respond(createResponse(inviteTx.request, 487, undefined, this.toTag()));
+  }
+
+  /**
+   * The identity a request's link is bound to (SPEC POL-3): the AOR of the SA it arrived on, or
+   * of the verified TLS client certificate (its `sip:` URI SubjectAltName, RFC 5922 §7.1).
+   */
+  private boundIdentity(inbound: Inbound): { kind: 'sa' | 'tls'; aor: string } | undefined {
+    const sa = inbound.protection?.identity;
+    if (sa !== undefined) return { kind: 'sa', aor: sa };
+    const tls = inbound.tls;
+    if (!tls?.authorized || !tls.peerCertificate) return undefined;
+    const cert = tls.peerCertificate;
+    let aor = this.certAors.get(cert);
+    if (aor === undefined) {
+      try {
+        aor = certificateInfo(cert).aor?.replace(/^sips:/i, 'sip:') ?? '';
+      } catch {
+        aor = '';
+      }
+      this.certAors.set(cert, aor);
+    }
+    return aor ? { kind: 'tls', aor } : undefined;
   }
 
   /**
@@ -186,16 +211,20 @@ export class StatefulProxy {
       return reply(404, 'No User Part');
     }
 
-    // Authentication of initial requests from our own users (RFC 3261 §22.3, 407).
-    // A request this server itself forwarded (a spiral) was authenticated on its first pass.
+    // Caller identity (SPEC POL-3) and authentication of initial requests from our own users
+    // (RFC 3261 §22.3, 407). A request this server itself forwarded (a spiral) was checked on
+    // its first pass.
     const fromSelf = this.o.local.isLocal(inbound.source.address, inbound.source.port);
-    if (!inDialog && !hasRoute && !fromSelf && this.o.authenticator && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
+    if (!inDialog && !hasRoute && !fromSelf && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
+      // RFC 3325 §5: an asserted identity from a source we do not trust is removed.
+      req.remove('p-asserted-identity');
       const from = req.from().uri;
-      const saIdentity = inbound.protection?.identity;
-      if (saIdentity !== undefined && from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
-        // Arrived on an SA bound to a device of ours (SPEC SA-1): authenticated by it, no 407.
-        if (this.o.local.canonicalAor(from) !== saIdentity) return reply(403, 'From Does Not Match Security Association');
-      } else if (from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
+      const fromAor = from.kind === 'sip' ? this.o.local.canonicalAor(from) : undefined;
+      const bound = this.boundIdentity(inbound);
+      if (bound) {
+        // The identity bound to the SA or to the TLS client certificate (POL-3): From must be it.
+        if (fromAor !== bound.aor) return reply(403, bound.kind === 'sa' ? 'From Does Not Match Security Association' : 'From Does Not Match Certificate');
+      } else if (this.o.authenticator && from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
         const realm = this.o.local.domains[0]!;
         const offered = req.getAll('proxy-authorization');
         const used = pickCredentials(offered, realm);
@@ -208,7 +237,7 @@ export class StatefulProxy {
           tx.respond(r);
           return;
         }
-        if (this.o.local.canonicalAor(from) !== `sip:${result.username}@${realm}`) return reply(403, 'From Does Not Match Credentials');
+        if (fromAor !== `sip:${result.username}@${realm}`) return reply(403, 'From Does Not Match Credentials');
         // The credentials for our realm are consumed here and not forwarded downstream, where
         // they are of no use and would expose the digest exchange (RFC 3261 §22.3 leaves
         // forwarding to the proxy; credentials for other realms pass on untouched).
