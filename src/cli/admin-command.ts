@@ -31,7 +31,7 @@ interface Outcome {
 }
 
 /** Flags of the admin commands (besides the common config ones). */
-export const ADMIN_FLAGS = ['url', 'token', 'presence', 'rule', 'range', 'grace', 'timer', 'ttl'] as const;
+export const ADMIN_FLAGS = ['url', 'token', 'presence', 'rule', 'range', 'grace', 'timer', 'ttl', 'comment'] as const;
 
 /** `sipher admin sa …`. */
 export async function adminSaCommand(sub: string | undefined, a: ParsedArgs, config: SipherConfig, io: AdminIo): Promise<number> {
@@ -73,6 +73,54 @@ export async function adminSaCommand(sub: string | undefined, a: ParsedArgs, con
     }
     default:
       throw new ConfigError(`unknown admin sa command "${sub ?? ''}" (show, set, rekey, timer)`);
+  }
+}
+
+/**
+ * `sipher admin policy show|set FILE|versions|check FROM TO KIND` (SPEC POL-2): the connection
+ * policy in force, a new version from a YAML or JSON file (every problem listed when it is
+ * refused, exit 2), the version history, and what the policy decides for one request.
+ */
+export async function adminPolicyCommand(sub: string | undefined, a: ParsedArgs, config: SipherConfig, io: AdminIo): Promise<number> {
+  const api = client(a, config);
+  switch (sub) {
+    case 'show': {
+      const r = (await api('GET', '/api/policy')) as { version: number | null; text: string | null };
+      if (a.booleans.has('json')) io.out(`${JSON.stringify(r, null, 2)}\n`);
+      else if (r.version === null) io.out('no policy stored: every request is allowed\n');
+      else io.out(`# version ${r.version}\n${r.text!.endsWith('\n') ? r.text! : `${r.text!}\n`}`);
+      return 0;
+    }
+    case 'set': {
+      const file = a.positionals[0];
+      if (!file) throw new ConfigError('usage: sipher admin policy set FILE.yaml|FILE.json [--comment TEXT]');
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        throw new ConfigError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? 'error'}`);
+      }
+      const body: Record<string, unknown> = { text, format: file.endsWith('.json') ? 'json' : 'yaml' };
+      if (a.values.has('comment')) body.comment = a.values.get('comment');
+      const r = (await api('PUT', '/api/policy', body)) as { version: number };
+      io.out(`policy version ${r.version} in force\n`);
+      return 0;
+    }
+    case 'versions': {
+      const r = (await api('GET', '/api/policy/versions')) as { versions: { version: number; createdAt: number; author?: string; comment?: string }[] };
+      if (a.booleans.has('json')) io.out(`${JSON.stringify(r.versions, null, 2)}\n`);
+      else for (const v of r.versions) io.out(`${v.version}  ${new Date(v.createdAt).toISOString()}  ${v.author ?? '-'}  ${v.comment ?? ''}\n`);
+      return 0;
+    }
+    case 'check': {
+      const [from, to, kind] = a.positionals;
+      if (!from || !to || !kind) throw new ConfigError('usage: sipher admin policy check FROM TO KIND (call, message, presence, certificate-query, key-query)');
+      const r = (await api('POST', '/api/policy/check', { from, to, kind })) as { action: string; reason: string };
+      io.out(`${r.action} (${r.reason})\n`);
+      return r.action === 'allow' ? 0 : 1;
+    }
+    default:
+      throw new ConfigError(`unknown admin policy command "${sub ?? ''}" (show, set, versions, check)`);
   }
 }
 
@@ -153,8 +201,9 @@ function client(a: ParsedArgs, config: SipherConfig): Api {
       v = undefined;
     }
     if (!res.ok) {
-      const p = v as { detail?: string; title?: string } | undefined;
-      throw new ConfigError(`${res.status} ${p?.title ?? res.statusText}: ${p?.detail ?? text.slice(0, 200)}`);
+      const p = v as { detail?: string; title?: string; problems?: { path: string; message: string }[] } | undefined;
+      const list = p?.problems && p.problems.length > 1 ? `\n${p.problems.map((x) => `  ${x.path || '(document)'}: ${x.message}`).join('\n')}` : '';
+      throw new ConfigError(`${res.status} ${p?.title ?? res.statusText}: ${p?.detail ?? text.slice(0, 200)}${list}`);
     }
     return v;
   };

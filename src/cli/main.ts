@@ -13,7 +13,7 @@ import type { Store } from '../store/store.js';
 import { createJsonLogger, type LogLevel } from '../util/logger.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { caCommand } from './ca-command.js';
-import { ADMIN_FLAGS, adminSaCommand, deviceTokenCommand } from './admin-command.js';
+import { ADMIN_FLAGS, adminPolicyCommand, adminSaCommand, deviceTokenCommand } from './admin-command.js';
 
 const COMMON = ['config', 'data-dir', 'domain', 'store'] as const;
 
@@ -47,6 +47,11 @@ Commands:
       (--domain-default instead of DEVICE sets the domain default for every device)
   admin sa rekey DEVICE      a new server-random key now
   admin sa timer DEVICE S    periodic update timer (seconds, 0 = off); or --domain-default S
+  admin policy show          the connection policy in force (YAML/JSON as stored)
+  admin policy set FILE [--comment C]   a new version from FILE; refused with every problem
+  admin policy versions      the version history
+  admin policy check FROM TO KIND       allow/deny and why (KIND: call, message, presence,
+                             certificate-query, key-query); exit 1 when denied
   device token AOR [--ttl S] one-time enrolment token for a device (shown once)
       (admin/device commands use the running server's HTTP API: --url, --token or
        DATA/admin-token; and take --data-dir, --config like server)
@@ -73,10 +78,11 @@ export async function main(argv: string[]): Promise<number> {
       }
       case 'admin': {
         const [area, sub, ...args] = rest;
-        if (area !== 'sa') throw new ConfigError(`unknown admin area "${area ?? ''}" (sa)`);
+        if (area !== 'sa' && area !== 'policy') throw new ConfigError(`unknown admin area "${area ?? ''}" (sa, policy)`);
         const a = parseArgs(args, { values: [...COMMON, ...ADMIN_FLAGS], booleans: ['json', 'domain-default'] });
         const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
-        return await adminSaCommand(sub, a, config, { out: (t) => process.stdout.write(t) });
+        const io = { out: (t: string) => process.stdout.write(t) };
+        return await (area === 'sa' ? adminSaCommand(sub, a, config, io) : adminPolicyCommand(sub, a, config, io));
       }
       case 'device': {
         const [sub, ...args] = rest;

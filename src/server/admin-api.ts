@@ -18,7 +18,9 @@
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { SipherError } from '../errors.js';
+import { PolicyError, SipherError } from '../errors.js';
+import { canonicalPolicyAor, REQUEST_KINDS, type RequestKind } from '../services/policy/index.js';
+import type { PolicyService } from '../services/policy/policy-service.js';
 import { aeadRules } from '../crypto/aead-rules.js';
 import { RANGE_KINDS } from '../security/sa/index.js';
 import type { SaService, SettingFields } from '../services/sa/sa-service.js';
@@ -29,6 +31,8 @@ import { json, problem } from './http-problem.js';
 /** What the admin API works on. */
 export interface AdminApiContext {
   adminToken: string;
+  /** The connection policy (SPEC POL-2). */
+  policy: PolicyService;
   sa: SaService;
   store: Store;
   domain: string;
@@ -51,9 +55,11 @@ export async function handleAdmin(req: IncomingMessage, res: ServerResponse, pat
     return true;
   }
   try {
-    await route(req, res, path, ctx);
+    if (path.startsWith('/api/policy')) await policyRoute(req, res, path, ctx);
+    else await route(req, res, path, ctx);
   } catch (e) {
-    if (e instanceof SipherError) problem(res, e.httpStatus, e.name, e.message);
+    if (e instanceof PolicyError) problem(res, 400, e.name, e.message, { problems: e.problems });
+    else if (e instanceof SipherError) problem(res, e.httpStatus, e.name, e.message);
     else throw e;
   }
   return true;
@@ -100,6 +106,49 @@ async function route(req: IncomingMessage, res: ServerResponse, path: string, ct
     }
     if (method === 'PUT') return json(res, 200, await ctx.sa.configureDevice(id, fields(await body(req))));
     return notAllowed(res, 'GET, PUT');
+  }
+  problem(res, 404, 'Not Found', `no resource at ${path.slice(0, 100)}`);
+}
+
+/**
+ * `/api/policy` (SPEC POL-2): GET the version in force, PUT a new one (`{text, format?,
+ * comment?}` → `{version}`, or 400 with every problem), GET `/api/policy/versions`, POST
+ * `/api/policy/check` (`{from, to, kind}` → the decision, for operators).
+ */
+async function policyRoute(req: IncomingMessage, res: ServerResponse, path: string, ctx: AdminApiContext): Promise<void> {
+  const method = req.method ?? 'GET';
+  if (path === '/api/policy') {
+    if (method === 'GET') {
+      const v = ctx.policy.version === undefined ? undefined : await ctx.store.getPolicyVersion(ctx.policy.version);
+      return json(res, 200, v ? { version: v.version, format: v.format, text: v.text, createdAt: v.createdAt, author: v.author ?? null, comment: v.comment ?? null } : { version: null, text: null });
+    }
+    if (method === 'PUT') {
+      const b = await body(req);
+      if (typeof b.text !== 'string') return problem(res, 400, 'Bad Request', 'text (string) is required');
+      if (b.format !== undefined && b.format !== 'yaml' && b.format !== 'json') return problem(res, 400, 'Bad Request', 'format must be yaml or json');
+      if (b.comment !== undefined && typeof b.comment !== 'string') return problem(res, 400, 'Bad Request', 'comment must be a string');
+      const r = await ctx.policy.update(b.text, {
+        author: 'admin-api', ...(b.format ? { format: b.format } : {}), ...(typeof b.comment === 'string' ? { comment: b.comment } : {}),
+      });
+      return json(res, 200, r);
+    }
+    return notAllowed(res, 'GET, PUT');
+  }
+  if (path === '/api/policy/versions') {
+    if (method !== 'GET') return notAllowed(res, 'GET');
+    return json(res, 200, { versions: await ctx.store.listPolicyVersions() });
+  }
+  if (path === '/api/policy/check') {
+    if (method !== 'POST') return notAllowed(res, 'POST');
+    const b = await body(req);
+    const kind = b.kind;
+    if (typeof b.from !== 'string' || typeof b.to !== 'string' || typeof kind !== 'string' || !(REQUEST_KINDS as readonly string[]).includes(kind)) {
+      return problem(res, 400, 'Bad Request', `from, to (AORs) and kind (${REQUEST_KINDS.join(', ')}) are required`);
+    }
+    const from = canonicalPolicyAor(b.from);
+    const to = canonicalPolicyAor(b.to);
+    if (!from || !to) return problem(res, 400, 'Bad Request', 'from and to must be sip: URIs');
+    return json(res, 200, { version: ctx.policy.version ?? null, ...ctx.policy.engine.decide({ from, to, kind: kind as RequestKind }) });
   }
   problem(res, 404, 'Not Found', `no resource at ${path.slice(0, 100)}`);
 }

@@ -5,9 +5,9 @@
  */
 import type { ServerResponse } from 'node:http';
 
-/** RFC 9457 problem details. */
-export function problem(res: ServerResponse, status: number, title: string, detail: string): void {
-  const body = JSON.stringify({ type: 'about:blank', title, status, detail });
+/** RFC 9457 problem details; `extra` adds extension members (RFC 9457 §3.2), e.g. a list of problems. */
+export function problem(res: ServerResponse, status: number, title: string, detail: string, extra: Record<string, unknown> = {}): void {
+  const body = JSON.stringify({ type: 'about:blank', title, status, detail, ...extra });
   res.writeHead(status, { 'Content-Type': 'application/problem+json', 'Content-Length': Buffer.byteLength(body) });
   res.end(body);
 }

@@ -22,6 +22,7 @@ import { CertificateQueryService } from '../services/identity/certificate-query.
 import { KeyPublicationService } from '../services/identity/key-publication.js';
 import { RegistrationIdentity } from '../services/identity/registration-identity.js';
 import { SaService } from '../services/sa/sa-service.js';
+import { PolicyService } from '../services/policy/policy-service.js';
 import { certificateProofVerifier } from '../services/sa/handshake-auth.js';
 import { deviceIdOf } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
@@ -68,6 +69,7 @@ export class SipServer {
   private queries: CertificateQueryService | undefined;
   private publications: KeyPublicationService | undefined;
   private sa: SaService | undefined;
+  private policy: PolicyService | undefined;
   /** Where the admin API token is kept (when the admin API runs). */
   adminTokenFile: string | undefined;
   private saSweep: { cancel(): void } | undefined;
@@ -143,6 +145,10 @@ export class SipServer {
       onStrayResponse: (resp, inbound) => this.onStrayResponse(resp, inbound),
     });
 
+    // SPEC POL-2: the connection policy in force (the latest stored version; none: allow all).
+    this.policy = new PolicyService({ store, clock: this.clock, logger: this.logger });
+    await this.policy.start();
+
     const routes = new Map<string, StaticRoute>();
     for (const [domain, hop] of Object.entries(c.routes)) {
       const r = parseStaticRoute(hop);
@@ -178,7 +184,7 @@ export class SipServer {
       };
       this.saSweep = this.clock.setTimer(60_000, sweep);
     }
-    this.queries = new CertificateQueryService({ certificates, store, local, clock: this.clock, authenticator });
+    this.queries = new CertificateQueryService({ certificates, store, local, clock: this.clock, authenticator, policy: this.policy });
     this.publications = new KeyPublicationService({ certificates, store, local, clock: this.clock, authenticator });
     this.proxy = new StatefulProxy({
       local, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
@@ -193,6 +199,7 @@ export class SipServer {
         return m ? (await store.getUser(m[2]!, m[1]!)) !== undefined : false;
       },
       authoritativeUsers: c.auth.enabled,
+      policy: this.policy,
     });
 
     this.endpoints = await this.transport.listen(c.listen);
@@ -204,7 +211,7 @@ export class SipServer {
       this.http = await startHttpEndpoint({
         ...h, certificates: new Map([[c.domain, certificates]]), logger: this.logger,
         admin: admin && this.sa ? {
-          adminToken: admin.token, sa: this.sa, store, domain: c.domain,
+          adminToken: admin.token, sa: this.sa, store, domain: c.domain, policy: this.policy,
           defaults: saDefaults,
         } : undefined,
       });
@@ -225,6 +232,11 @@ export class SipServer {
   /** The domain's certificate service (started servers only). */
   get certificateService(): CertificateService | undefined {
     return this.certificates;
+  }
+
+  /** The connection policy service (started servers). */
+  get policyService(): PolicyService | undefined {
+    return this.policy;
   }
 
   /** The SA service (started servers with `sa.enabled`). */
@@ -248,6 +260,7 @@ export class SipServer {
       certificates: this.certificates ? { ...this.certificates.counters } : undefined,
       certificateQueries: this.queries ? { ...this.queries.counters } : undefined,
       keyPublications: this.publications ? { ...this.publications.counters } : undefined,
+      policy: this.policy ? { ...this.policy.counters, version: this.policy.version } : undefined,
       sa: this.sa ? { ...this.sa.counters, active: this.sa.activeCount, records: { ...this.sa.endpoint.counters, faults: { ...this.sa.endpoint.counters.faults } } } : undefined,
       location: this.location ? { aors: this.location.size, bindings: this.location.bindingCount, ...this.location.counters } : undefined,
     };
@@ -257,6 +270,7 @@ export class SipServer {
   async stop(): Promise<void> {
     await this.http?.close();
     this.saSweep?.cancel();
+    this.policy?.close();
     this.sa?.close();
     await this.transport?.close();
     this.transactions?.close();

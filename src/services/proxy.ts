@@ -9,6 +9,8 @@
 import { createHash } from 'node:crypto';
 import { pickCredentials, type DigestAuthenticator } from '../auth/digest-authenticator.js';
 import { certificateInfo } from '../crypto/x509/index.js';
+import { requestKind } from './policy/index.js';
+import type { PolicyGate } from './policy/policy-service.js';
 import { SipParseError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response-builder.js';
@@ -57,6 +59,8 @@ export interface ProxyOptions {
   recurse3xx?: boolean;
   /** Adds Record-Route to dialog-creating requests. Default true. */
   recordRoute?: boolean;
+  /** The connection policy (SPEC POL-2); absent: everyone may reach everyone. */
+  policy?: PolicyGate | undefined;
   /** Checks whether a local user exists (for 480 vs 404 when not registered). */
   userExists?: (aor: string) => Promise<boolean>;
   /** When true, bindings of AORs whose user no longer exists in the store are not used (users removed while running). */
@@ -76,6 +80,8 @@ export interface ProxyCounters {
   timerCFired: number;
   challenged: number;
   errors: number;
+  /** Requests the connection policy denied (answered as for a user that does not exist). */
+  policyDenied: number;
 }
 
 /** The proxy core; wire {@link handleRequest} and {@link handleStrayResponse} to the transaction layer. */
@@ -86,7 +92,7 @@ export class StatefulProxy {
   private readonly certAors = new WeakMap<Buffer, string>();
   readonly counters: ProxyCounters = {
     forwarded: 0, forwardedResponses: 0, statelessAcks: 0, strayResponses: 0, notFound: 0, loops: 0, tooManyHops: 0,
-    cancelsSent: 0, timerCFired: 0, challenged: 0, errors: 0,
+    cancelsSent: 0, timerCFired: 0, challenged: 0, errors: 0, policyDenied: 0,
   };
 
   constructor(opts: ProxyOptions) {
@@ -215,12 +221,15 @@ export class StatefulProxy {
     // (RFC 3261 §22.3, 407). A request this server itself forwarded (a spiral) was checked on
     // its first pass.
     const fromSelf = this.o.local.isLocal(inbound.source.address, inbound.source.port);
+    /** Who the policy sees as the caller: the verified identity, else the From AOR. */
+    let caller: string | undefined;
     if (!inDialog && !hasRoute && !fromSelf && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
       // RFC 3325 §5: an asserted identity from a source we do not trust is removed.
       req.remove('p-asserted-identity');
       const from = req.from().uri;
       const fromAor = from.kind === 'sip' ? this.o.local.canonicalAor(from) : undefined;
       const bound = this.boundIdentity(inbound);
+      caller = bound?.aor ?? fromAor;
       if (bound) {
         // The identity bound to the SA or to the TLS client certificate (POL-3): From must be it.
         if (fromAor !== bound.aor) return reply(403, bound.kind === 'sa' ? 'From Does Not Match Security Association' : 'From Does Not Match Certificate');
@@ -250,6 +259,15 @@ export class StatefulProxy {
     const targets: { uri: string; routes: string[]; flow: Target | undefined }[] = [];
     if (forDomain && cur.kind === 'sip') {
       const aor = this.o.local.canonicalAor(cur);
+      const kind = this.o.policy && caller !== undefined ? requestKind(req.method, req.get('accept'), req.get('event')) : undefined;
+      if (kind && this.o.policy!.decide({ from: caller!, to: aor, kind }).action === 'deny') {
+        // SPEC POL-2: a denied caller gets exactly what the caller of a user that does not
+        // exist gets — the same 404, after the same store lookup (comparable timing).
+        this.counters.policyDenied++;
+        this.counters.notFound++;
+        if (this.o.userExists) await this.o.userExists(aor);
+        return reply(404);
+      }
       let bindings = this.o.location.lookup(aor);
       // A user removed while the server runs (CLI on the same store) is unreachable at once.
       if (bindings.length > 0 && this.o.authoritativeUsers && this.o.userExists && !(await this.o.userExists(aor))) {

@@ -269,6 +269,25 @@ export interface DeviceKeyRecord {
 }
 
 /**
+ * One version of the connection-policy document (SPEC POL-2), kept as the text the operator
+ * gave (comments and layout included), never edited in place: each change adds a version and
+ * the newest is the one in force. Absent optional fields are omitted on read.
+ */
+export interface PolicyVersionRecord {
+  /** 1, 2, … in order of addition; assigned by {@link Store.addPolicyVersion}. */
+  version: number;
+  /** The document as given. The store does not check it (callers do, before adding). */
+  text: string;
+  format: 'yaml' | 'json';
+  /** ms since epoch. */
+  createdAt: number;
+  /** Who made the change (user name, API client), if known. */
+  author?: string | undefined;
+  /** Why, as given by the author. */
+  comment?: string | undefined;
+}
+
+/**
  * The storage contract.
  *
  * Conventions every implementation keeps: a binding is expired at `now` when
@@ -382,4 +401,19 @@ export interface Store {
   listDeviceKeys(aor?: string): Promise<DeviceKeyRecord[]>;
   /** Marks a key revoked; true if it existed and was not yet revoked. */
   revokeDeviceKey(staticKey: string, revokedAt: number): Promise<boolean>;
+
+  // Policy
+
+  /**
+   * Records a new version of the policy document and resolves its number: one more than the
+   * highest so far (1 for the first). Concurrent calls, from this or other connections or
+   * nodes, each get a distinct number, with no gaps.
+   */
+  addPolicyVersion(record: Omit<PolicyVersionRecord, 'version'>): Promise<number>;
+  /** The version with this number, or `undefined` (also for numbers that are not positive integers). */
+  getPolicyVersion(version: number): Promise<PolicyVersionRecord | undefined>;
+  /** The newest version, the one in force, or `undefined` when none was ever added. */
+  latestPolicyVersion(): Promise<PolicyVersionRecord | undefined>;
+  /** Every version without its text, newest first. */
+  listPolicyVersions(): Promise<Omit<PolicyVersionRecord, 'text'>[]>;
 }

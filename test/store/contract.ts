@@ -13,6 +13,7 @@ import type {
   DeviceKeyRecord,
   DeviceRecord,
   EnrolmentTokenRecord,
+  PolicyVersionRecord,
   SaDeviceRecord,
   SaSettingRecord,
   Store,
@@ -109,6 +110,17 @@ function token(id: string, aor: string, extra: Partial<EnrolmentTokenRecord> = {
   return { id, aor, secretHash: `${id}`.padEnd(64, '0'), createdAt: T, expiresAt: T + 3_600_000, ...extra };
 }
 
+/** A policy version to add, with no optional fields; `extra` adds or overrides. */
+function policy(text: string, extra: Partial<Omit<PolicyVersionRecord, 'version'>> = {}): Omit<PolicyVersionRecord, 'version'> {
+  return { text, format: 'yaml', createdAt: T, ...extra };
+}
+
+/** A policy version as listed (no text). */
+function info(r: PolicyVersionRecord): Omit<PolicyVersionRecord, 'text'> {
+  const { text: _text, ...rest } = r;
+  return rest;
+}
+
 /** A 32-byte static key, lower-case hex, from a short tag. */
 const key = (tag: string): string => Buffer.from(tag).toString('hex').padEnd(64, '0');
 
@@ -138,8 +150,8 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         assert.ok(Number.isInteger(v) && v > 0, `schema version ${v}`);
       });
 
-      it('is at schema version 3 (migration 3: SA tables)', async () => {
-        assert.equal(await store.schemaVersion(), 3);
+      it('is at schema version 4 (migration 4: policy versions)', async () => {
+        assert.equal(await store.schemaVersion(), 4);
       });
 
       it('open() again, or twice at once, is a no-op that keeps data', async () => {
@@ -201,7 +213,7 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         const again = await subject.reopen();
         await again.open();
         try {
-          assert.equal(await again.schemaVersion(), 3);
+          assert.equal(await again.schemaVersion(), 4);
           assert.deepEqual(await again.listSaSettings(), [setting]);
           assert.deepEqual(await again.listSaDevices(), [dev]);
           assert.deepEqual(await again.listEnrolmentTokens(aor), [
@@ -1076,6 +1088,138 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         assert.equal(await store.nextCrlNumber('example.com'), 2);
         assert.equal(await store.nextCrlNumber('other.example'), 1);
         assert.equal(await store.nextCrlNumber('example.com'), 3);
+      });
+    });
+
+    describe('policy versions', () => {
+      it('numbers versions 1, 2, 3 and round-trips them exactly, with and without optional fields', async () => {
+        const yaml = 'version: 1\ndefault: deny # comment kept\nrules: []\n';
+        const json = '{ "version": 1, "default": "allow" }';
+        assert.equal(await store.addPolicyVersion(policy(yaml)), 1);
+        assert.equal(await store.addPolicyVersion(policy(json, { format: 'json', createdAt: T + 1, author: 'admin', comment: 'open up' })), 2);
+        assert.equal(await store.addPolicyVersion(policy('', { createdAt: T + 2, author: '', comment: '' })), 3);
+        const v1 = await store.getPolicyVersion(1);
+        assert.deepEqual(v1, { version: 1, text: yaml, format: 'yaml', createdAt: T });
+        assert.ok(v1 && !('author' in v1) && !('comment' in v1), 'absent optional fields are omitted');
+        assert.deepEqual(await store.getPolicyVersion(2), {
+          version: 2,
+          text: json,
+          format: 'json',
+          createdAt: T + 1,
+          author: 'admin',
+          comment: 'open up',
+        });
+        assert.deepEqual(await store.getPolicyVersion(3), { version: 3, text: '', format: 'yaml', createdAt: T + 2, author: '', comment: '' });
+      });
+
+      it('keeps text of any size and content exactly', async () => {
+        const text = `# ünïcødé ✓ 'quotes' "double" \\ backslash\r\nrules:\n${'  - { id: r, action: allow, from: { any: true }, to: { any: true } }\n'.repeat(12_000)}`;
+        const v = await store.addPolicyVersion(policy(text, { author: 'José "quoted" \'single\'', comment: 'line 1\nline 2' }));
+        const got = await store.getPolicyVersion(v);
+        assert.equal(got?.text, text);
+        assert.equal(got?.author, 'José "quoted" \'single\'');
+        assert.equal(got?.comment, 'line 1\nline 2');
+      });
+
+      it('gets undefined for an unknown or impossible version number', async () => {
+        assert.equal(await store.getPolicyVersion(1), undefined);
+        await store.addPolicyVersion(policy('a'));
+        for (const n of [0, -1, 2, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 31, 2 ** 53]) {
+          assert.equal(await store.getPolicyVersion(n), undefined, String(n));
+        }
+      });
+
+      it('has no latest version and an empty list until one is added', async () => {
+        assert.equal(await store.latestPolicyVersion(), undefined);
+        assert.deepEqual(await store.listPolicyVersions(), []);
+      });
+
+      it('gives the newest version as latest and lists versions newest first, without text', async () => {
+        await store.addPolicyVersion(policy('one', { createdAt: T + 30 }));
+        await store.addPolicyVersion(policy('two', { createdAt: T + 10, author: 'bob' }));
+        await store.addPolicyVersion(policy('three', { createdAt: T + 20, format: 'json', comment: 'why' }));
+        assert.deepEqual(await store.latestPolicyVersion(), { version: 3, text: 'three', format: 'json', createdAt: T + 20, comment: 'why' });
+        const list = await store.listPolicyVersions();
+        assert.deepEqual(list, [
+          { version: 3, format: 'json', createdAt: T + 20, comment: 'why' },
+          { version: 2, format: 'yaml', createdAt: T + 10, author: 'bob' },
+          { version: 1, format: 'yaml', createdAt: T + 30 },
+        ]);
+        for (const v of list) assert.ok(!('text' in v), 'list carries no text');
+        assert.deepEqual(list[1], info((await store.getPolicyVersion(2))!));
+      });
+
+      it('gives 10 concurrent adds 10 distinct consecutive versions, each with its own record', async () => {
+        const texts = Array.from({ length: 10 }, (_, i) => `concurrent ${i}`);
+        const versions = await Promise.all(texts.map((t, i) => store.addPolicyVersion(policy(t, { createdAt: T + i }))));
+        assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+        for (const [i, v] of versions.entries()) {
+          assert.deepEqual(await store.getPolicyVersion(v), { version: v, text: texts[i], format: 'yaml', createdAt: T + i });
+        }
+        assert.equal((await store.latestPolicyVersion())?.version, 10);
+        assert.deepEqual((await store.listPolicyVersions()).map((v) => v.version), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+        assert.equal(await store.addPolicyVersion(policy('after')), 11);
+      });
+
+      it('gives concurrent adds through two instances over the same data (two nodes) distinct consecutive versions', async (t) => {
+        if (!subject.reopen) {
+          t.skip('store has no persistent backing');
+          return;
+        }
+        const other = await subject.reopen();
+        await other.open();
+        try {
+          const versions = await Promise.all(
+            Array.from({ length: 10 }, (_, i) => (i % 2 === 0 ? store : other).addPolicyVersion(policy(`node ${i % 2} #${i}`))),
+          );
+          assert.deepEqual([...versions].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+          assert.deepEqual((await other.latestPolicyVersion())?.version, 10);
+          assert.deepEqual((await store.listPolicyVersions()).map((v) => v.version), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+        } finally {
+          await other.close();
+        }
+      });
+
+      it('rejects a format other than yaml or json and keeps numbering without gaps', async () => {
+        await store.addPolicyVersion(policy('a'));
+        await assert.rejects(store.addPolicyVersion(policy('b', { format: 'toml' as 'yaml' })), isStoreError);
+        assert.equal(await store.addPolicyVersion(policy('c')), 2);
+      });
+
+      it('keeps policy versions across close and a new instance', async (t) => {
+        if (!subject.reopen) {
+          t.skip('store has no persistent backing');
+          return;
+        }
+        await store.addPolicyVersion(policy('first', { author: 'a' }));
+        await store.addPolicyVersion(policy('second', { format: 'json' }));
+        await store.close();
+        const again = await subject.reopen();
+        await again.open();
+        try {
+          assert.deepEqual(await again.latestPolicyVersion(), { version: 2, text: 'second', format: 'json', createdAt: T });
+          assert.deepEqual(await again.listPolicyVersions(), [
+            { version: 2, format: 'json', createdAt: T },
+            { version: 1, format: 'yaml', createdAt: T, author: 'a' },
+          ]);
+          assert.equal(await again.addPolicyVersion(policy('third')), 3);
+        } finally {
+          await again.close();
+        }
+      });
+
+      it('rejects every policy method on a closed store with StoreError', async () => {
+        await store.close();
+        const calls: [string, () => Promise<unknown>][] = [
+          ['addPolicyVersion', () => store.addPolicyVersion(policy('x'))],
+          ['getPolicyVersion', () => store.getPolicyVersion(1)],
+          ['getPolicyVersion(0)', () => store.getPolicyVersion(0)],
+          ['latestPolicyVersion', () => store.latestPolicyVersion()],
+          ['listPolicyVersions', () => store.listPolicyVersions()],
+        ];
+        for (const [what, call] of calls) await assert.rejects(call(), isStoreError, what);
+        await store.open();
+        assert.deepEqual(await store.listPolicyVersions(), []);
       });
     });
   });

@@ -26,6 +26,7 @@ import type { Clock } from '../../util/clock.js';
 import type { LocalDomain } from '../local-domain.js';
 import { authenticateUas, errorResponse } from '../uas-auth.js';
 import type { CertificateService } from './certificate-service.js';
+import type { PolicyGate } from '../policy/policy-service.js';
 
 /** What an OPTIONS asks for. */
 export type QueryKind = 'certificates' | 'public-key';
@@ -35,11 +36,13 @@ export interface QueryCounters {
   answered: number;
   notFound: number;
   refused: number;
+  /** Queries the connection policy denied (answered as for an unknown user). */
+  denied: number;
 }
 
 /** See the module comment. */
 export class CertificateQueryService {
-  readonly counters: QueryCounters = { answered: 0, notFound: 0, refused: 0 };
+  readonly counters: QueryCounters = { answered: 0, notFound: 0, refused: 0, denied: 0 };
 
   constructor(
     private readonly o: {
@@ -49,6 +52,8 @@ export class CertificateQueryService {
       clock: Clock;
       /** Authenticates key fetches; `undefined` when authentication is off (every requester trusted). */
       authenticator: DigestAuthenticator | undefined;
+      /** The connection policy (SPEC POL-2): a denied query is answered as one for an unknown user. */
+      policy?: PolicyGate | undefined;
     },
   ) {}
 
@@ -94,7 +99,7 @@ export class CertificateQueryService {
         server,
       ));
     }
-    if (!(await this.userExists(target))) return this.notFound(req, toTag, 'Not Found');
+    if (!(await this.userExists(target)) || this.denied(req, target, 'certificate-query')) return this.notFound(req, toTag, 'Not Found');
     const { valid, state } = await certs.validCertificates(target);
     if (state !== 'ok') return this.notFound(req, toTag, state === 'none' ? 'No Certificate' : state === 'expired' ? 'Certificate Expired' : 'Certificate Revoked');
     const body = signCertificateAnswer(
@@ -112,7 +117,7 @@ export class CertificateQueryService {
       if (!auth.ok) return auth.response;
     }
     const target = this.targetAor(req);
-    if (target === undefined || !(await this.userExists(target))) return this.notFound(req, toTag, 'Not Found');
+    if (target === undefined || !(await this.userExists(target)) || this.denied(req, target, 'key-query')) return this.notFound(req, toTag, 'Not Found');
     const { valid, state } = await this.o.certificates.validCertificates(target, ['published', 'enrolled', 'presented']);
     const newest = valid[0];
     if (!newest) return this.notFound(req, toTag, state === 'expired' ? 'Key Expired' : state === 'revoked' ? 'Key Revoked' : 'No Published Key');
@@ -129,6 +134,23 @@ export class CertificateQueryService {
     const r = createResponse(req, 200, undefined, toTag);
     r.setBody(Buffer.from(body.body), body.contentType);
     return r;
+  }
+
+  /** SPEC POL-2: whether the policy denies this requester (its From AOR) the query of `target`. */
+  private denied(req: SipRequest, target: string, kind: 'certificate-query' | 'key-query'): boolean {
+    const policy = this.o.policy;
+    if (!policy) return false;
+    let from: string;
+    try {
+      const u = req.from().uri;
+      if (u.kind !== 'sip') return true;
+      from = this.o.local.canonicalAor(u);
+    } catch {
+      return true;
+    }
+    if (policy.decide({ from, to: target, kind }).action === 'allow') return false;
+    this.counters.denied++;
+    return true;
   }
 
   private notFound(req: SipRequest, toTag: string, reason: string): SipResponse {

@@ -157,4 +157,17 @@ export const postgresMigrations: readonly Migration[] = [
       CREATE INDEX device_keys_aor ON device_keys (aor, static_key);
     `,
   },
+  {
+    version: 4,
+    sql: `
+      CREATE TABLE policy_versions (
+        version    INTEGER NOT NULL PRIMARY KEY CHECK (version > 0),
+        text       TEXT    NOT NULL,
+        format     TEXT    NOT NULL CHECK (format IN ('yaml', 'json')),
+        created_at BIGINT  NOT NULL,
+        author     TEXT,
+        comment    TEXT
+      );
+    `,
+  },
 ];

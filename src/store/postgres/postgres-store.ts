@@ -22,6 +22,7 @@ import type {
   DeviceKeyRecord,
   DeviceRecord,
   EnrolmentTokenRecord,
+  PolicyVersionRecord,
   RevocationReason,
   SaDeviceRecord,
   SaPresence,
@@ -58,6 +59,7 @@ const SA_DEVICE_COLS =
   'device_id, aor, capable, rules, ranges, static_key, presence, rule, range_desc, generation, last_rekey_at, setting_state, setting_id, setting_reason, setting_detail, setting_at, updated_at';
 const TOKEN_COLS = 'id, aor, secret_hash, created_at, expires_at, used_at, used_by_key';
 const KEY_COLS = 'static_key, aor, enrolled_at, token_id, revoked_at';
+const POLICY_INFO_COLS = 'version, format, created_at, author, comment';
 
 const SQL = {
   insertUser: `INSERT INTO users (${USER_COLS}) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -134,6 +136,14 @@ const SQL = {
   listDeviceKeys: `SELECT ${KEY_COLS} FROM device_keys ORDER BY aor, static_key`,
   listDeviceKeysOfAor: `SELECT ${KEY_COLS} FROM device_keys WHERE aor = $1 ORDER BY static_key`,
   revokeDeviceKey: 'UPDATE device_keys SET revoked_at = $1 WHERE static_key = $2 AND revoked_at IS NULL',
+  // Taken first in addPolicyVersion's transaction: this mode conflicts with itself (one adder
+  // at a time, across nodes) but not with readers. Unnamed: a utility statement.
+  lockPolicyVersions: 'LOCK TABLE policy_versions IN SHARE ROW EXCLUSIVE MODE',
+  insertPolicyVersion: `INSERT INTO policy_versions (version, text, format, created_at, author, comment)
+    VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM policy_versions), $1, $2, $3, $4, $5) RETURNING version`,
+  getPolicyVersion: `SELECT ${POLICY_INFO_COLS}, text FROM policy_versions WHERE version = $1`,
+  latestPolicyVersion: `SELECT ${POLICY_INFO_COLS}, text FROM policy_versions ORDER BY version DESC LIMIT 1`,
+  listPolicyVersions: `SELECT ${POLICY_INFO_COLS} FROM policy_versions ORDER BY version DESC`,
   schemaVersion: 'SELECT MAX(version) AS v FROM schema_migrations',
 } as const;
 
@@ -468,6 +478,33 @@ export class PostgresStore implements Store {
     return (r.rowCount ?? 0) > 0;
   }
 
+  async addPolicyVersion(rec: Omit<PolicyVersionRecord, 'version'>): Promise<number> {
+    return this.#transaction('addPolicyVersion', async (c) => {
+      await c.query(SQL.lockPolicyVersions);
+      const values = [rec.text, rec.format, rec.createdAt, rec.author ?? null, rec.comment ?? null];
+      const { rows } = await c.query<Row>(stmt(SQL.insertPolicyVersion, values));
+      return num(rows[0]!.version);
+    });
+  }
+
+  async getPolicyVersion(version: number): Promise<PolicyVersionRecord | undefined> {
+    if (!isPolicyVersionNumber(version)) {
+      this.#requirePool('getPolicyVersion');
+      return undefined;
+    }
+    const { rows } = await this.#query('getPolicyVersion', SQL.getPolicyVersion, [version]);
+    return rows[0] && toPolicyVersion(rows[0]);
+  }
+
+  async latestPolicyVersion(): Promise<PolicyVersionRecord | undefined> {
+    const { rows } = await this.#query('latestPolicyVersion', SQL.latestPolicyVersion);
+    return rows[0] && toPolicyVersion(rows[0]);
+  }
+
+  async listPolicyVersions(): Promise<Omit<PolicyVersionRecord, 'text'>[]> {
+    return (await this.#query('listPolicyVersions', SQL.listPolicyVersions)).rows.map(toPolicyVersionInfo);
+  }
+
   #requirePool(op: string): pg.Pool {
     if (!this.#pool) throw new StoreError(`${op}: store is not open`);
     return this.#pool;
@@ -775,4 +812,25 @@ function toDeviceKey(r: Row): DeviceKeyRecord {
   if (r.token_id !== null) k.tokenId = r.token_id as string;
   if (r.revoked_at !== null) k.revokedAt = num(r.revoked_at);
   return k;
+}
+
+/** Whether `v` can be a stored policy version number (a positive `INTEGER`). */
+function isPolicyVersionNumber(v: number): boolean {
+  return Number.isInteger(v) && v >= 1 && v <= 0x7fffffff;
+}
+
+function toPolicyVersionInfo(r: Row): Omit<PolicyVersionRecord, 'text'> {
+  const v: Omit<PolicyVersionRecord, 'text'> = {
+    version: num(r.version),
+    format: r.format as PolicyVersionRecord['format'],
+    createdAt: num(r.created_at),
+  };
+  if (r.author !== null) v.author = r.author as string;
+  if (r.comment !== null) v.comment = r.comment as string;
+  return v;
+}
+
+function toPolicyVersion(r: Row): PolicyVersionRecord {
+  const { version, format, createdAt, ...optional } = toPolicyVersionInfo(r);
+  return { version, text: r.text as string, format, createdAt, ...optional };
 }

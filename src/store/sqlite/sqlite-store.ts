@@ -28,6 +28,7 @@ import type {
   DeviceKeyRecord,
   DeviceRecord,
   EnrolmentTokenRecord,
+  PolicyVersionRecord,
   RevocationReason,
   SaDeviceRecord,
   SaPresence,
@@ -154,6 +155,15 @@ interface DeviceKeyRow {
   revoked_at: number | null;
 }
 
+interface PolicyVersionRow {
+  version: number;
+  text?: string;
+  format: PolicyVersionRecord['format'];
+  created_at: number;
+  author: string | null;
+  comment: string | null;
+}
+
 type Stmt = Database.Statement<unknown[]>;
 
 /** Every statement, prepared once per open connection. */
@@ -207,6 +217,10 @@ interface Statements {
   listDeviceKeysOfAor: Stmt;
   revokeDeviceKey: Stmt;
   deleteDeviceKeysOfAor: Stmt;
+  insertPolicyVersion: Stmt;
+  getPolicyVersion: Stmt;
+  latestPolicyVersion: Stmt;
+  listPolicyVersions: Stmt;
   schemaVersion: Stmt;
 }
 
@@ -570,6 +584,34 @@ export class SqliteStore implements Store {
     return this.#run('revokeDeviceKey', ({ st }) => st.revokeDeviceKey.run(revokedAt, staticKey).changes > 0);
   }
 
+  async addPolicyVersion(rec: Omit<PolicyVersionRecord, 'version'>): Promise<number> {
+    // The immediate transaction holds the write lock from the MAX() read to the insert.
+    return this.#run('addPolicyVersion', ({ db, st }) =>
+      db
+        .transaction(() => st.insertPolicyVersion.get(rec.text, rec.format, rec.createdAt, rec.author ?? null, rec.comment ?? null) as number)
+        .immediate(),
+    );
+  }
+
+  async getPolicyVersion(version: number): Promise<PolicyVersionRecord | undefined> {
+    return this.#run('getPolicyVersion', ({ st }) => {
+      if (!isPolicyVersionNumber(version)) return undefined;
+      const row = st.getPolicyVersion.get(version) as PolicyVersionRow | undefined;
+      return row && toPolicyVersion(row);
+    });
+  }
+
+  async latestPolicyVersion(): Promise<PolicyVersionRecord | undefined> {
+    return this.#run('latestPolicyVersion', ({ st }) => {
+      const row = st.latestPolicyVersion.get() as PolicyVersionRow | undefined;
+      return row && toPolicyVersion(row);
+    });
+  }
+
+  async listPolicyVersions(): Promise<Omit<PolicyVersionRecord, 'text'>[]> {
+    return this.#run('listPolicyVersions', ({ st }) => (st.listPolicyVersions.all() as PolicyVersionRow[]).map(toPolicyVersionInfo));
+  }
+
   /** Runs `fn` on the open connection; catalogued errors pass, driver errors become {@link StoreError}. */
   #run<T>(op: string, fn: (o: Open) => T): T {
     const o = this.#open;
@@ -612,6 +654,7 @@ function prepare(db: Database.Database): Statements {
     'device_id, aor, capable, rules, ranges, static_key, presence, rule, range_desc, generation, last_rekey_at, setting_state, setting_id, setting_reason, setting_detail, setting_at, updated_at';
   const tokenCols = 'id, aor, secret_hash, created_at, expires_at, used_at, used_by_key';
   const keyCols = 'static_key, aor, enrolled_at, token_id, revoked_at';
+  const policyInfoCols = 'version, format, created_at, author, comment';
   return {
     insertUser: p(`INSERT INTO users (${userCols}) VALUES (?, ?, ?, ?, ?, ?)`),
     getUser: p(`SELECT ${userCols} FROM users WHERE domain = ? AND username = ?`),
@@ -701,6 +744,13 @@ function prepare(db: Database.Database): Statements {
     listDeviceKeysOfAor: p(`SELECT ${keyCols} FROM device_keys WHERE aor = ? ORDER BY static_key`),
     revokeDeviceKey: p('UPDATE device_keys SET revoked_at = ? WHERE static_key = ? AND revoked_at IS NULL'),
     deleteDeviceKeysOfAor: p('DELETE FROM device_keys WHERE aor = ?'),
+    insertPolicyVersion: p(
+      `INSERT INTO policy_versions (version, text, format, created_at, author, comment)
+       VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM policy_versions), ?, ?, ?, ?, ?) RETURNING version`,
+    ).pluck(),
+    getPolicyVersion: p(`SELECT ${policyInfoCols}, text FROM policy_versions WHERE version = ?`),
+    latestPolicyVersion: p(`SELECT ${policyInfoCols}, text FROM policy_versions ORDER BY version DESC LIMIT 1`),
+    listPolicyVersions: p(`SELECT ${policyInfoCols} FROM policy_versions ORDER BY version DESC`),
     schemaVersion: p('SELECT MAX(version) FROM schema_migrations').pluck(),
   };
 }
@@ -899,6 +949,23 @@ function toDeviceKey(r: DeviceKeyRow): DeviceKeyRecord {
   if (r.token_id !== null) k.tokenId = r.token_id;
   if (r.revoked_at !== null) k.revokedAt = r.revoked_at;
   return k;
+}
+
+/** Whether `v` can be a stored policy version number (a positive 32-bit integer). */
+function isPolicyVersionNumber(v: number): boolean {
+  return Number.isInteger(v) && v >= 1 && v <= 0x7fffffff;
+}
+
+function toPolicyVersionInfo(r: PolicyVersionRow): Omit<PolicyVersionRecord, 'text'> {
+  const v: Omit<PolicyVersionRecord, 'text'> = { version: r.version, format: r.format, createdAt: r.created_at };
+  if (r.author !== null) v.author = r.author;
+  if (r.comment !== null) v.comment = r.comment;
+  return v;
+}
+
+function toPolicyVersion(r: PolicyVersionRow): PolicyVersionRecord {
+  const { version, format, createdAt, ...optional } = toPolicyVersionInfo(r);
+  return { version, text: r.text ?? '', format, createdAt, ...optional };
 }
 
 function isUniqueViolation(err: unknown): boolean {

@@ -6,7 +6,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { computeHa1 } from '../../../src/auth/digest.js';
@@ -147,6 +147,31 @@ describe('sipher admin sa / device token', () => {
     assert.equal(bob.sa!.established, true);
     const unknownUser = await cli(['device', 'token', `sip:nobody@${D}`, ...common()]);
     assert.equal(unknownUser.code, 2);
+  });
+
+  it('sets, shows, lists and checks the connection policy; an invalid file is refused with every problem', async () => {
+    const file = join(dir, 'policy.yaml');
+    writeFileSync(file, `version: 1\ndefault: deny\nrules:\n  - id: alice-to-bob\n    action: allow\n    from: { users: [sip:alice@${D}] }\n    to: { users: [sip:bob@${D}] }\n    kinds: [message]\n`);
+    const set = await cli(['admin', 'policy', 'set', file, '--comment', 'first', ...common()]);
+    assert.equal(set.code, 0, set.stderr);
+    assert.match(set.stdout, /policy version 1 in force/);
+    const show = await cli(['admin', 'policy', 'show', ...common()]);
+    assert.match(show.stdout, /^# version 1\n/);
+    assert.match(show.stdout, /id: alice-to-bob/);
+    const allow = await cli(['admin', 'policy', 'check', `sip:alice@${D}`, `sip:bob@${D}`, 'message', ...common()]);
+    assert.equal(allow.code, 0);
+    assert.match(allow.stdout, /^allow \(rule alice-to-bob\)/);
+    const deny = await cli(['admin', 'policy', 'check', `sip:bob@${D}`, `sip:alice@${D}`, 'call', ...common()]);
+    assert.equal(deny.code, 1);
+    assert.match(deny.stdout, /^deny \(default\)/);
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'version: 2\ndefault: sometimes\nrules:\n  - id: x\n    action: allow\n    from: {}\n    to: { users: [not-a-uri] }\n');
+    const refused = await cli(['admin', 'policy', 'set', bad, ...common()]);
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, /400/);
+    assert.ok(refused.stderr.split('\n').filter((l) => /^\s+\S+: /.test(l)).length >= 3, refused.stderr);
+    const versions = await cli(['admin', 'policy', 'versions', ...common()]);
+    assert.match(versions.stdout, /^1 {2}\S+ {2}admin-api {2}first$/m);
   });
 
   it('the admin API wants the token and answers problem+json', async () => {
