@@ -10,16 +10,17 @@ const ALLOWED = {
   util: ['util', 'errors.ts'],
   'errors.ts': [],
   sip: ['sip', ...BASE],
+  sdp: ['sdp', ...BASE],
   auth: ['auth', 'sip', ...BASE],
   store: ['store', ...BASE],
   crypto: ['crypto', ...BASE],
   security: ['security', 'crypto', 'sip', ...BASE],
   transport: ['transport', 'sip', ...BASE],
   transaction: ['transaction', 'transport', 'sip', ...BASE],
-  services: ['services', 'security', 'transaction', 'transport', 'sip', 'auth', 'store', 'crypto', ...BASE],
-  server: ['server', 'services', 'security', 'transaction', 'transport', 'sip', 'auth', 'store', 'crypto', ...BASE],
-  client: ['client', 'security', 'transaction', 'transport', 'sip', 'auth', 'crypto', ...BASE],
-  cli: ['cli', 'server', 'client', 'services', 'security', 'transaction', 'transport', 'sip', 'auth', 'store', 'crypto', ...BASE],
+  services: ['services', 'sdp', 'security', 'transaction', 'transport', 'sip', 'auth', 'store', 'crypto', ...BASE],
+  server: ['server', 'services', 'sdp', 'security', 'transaction', 'transport', 'sip', 'auth', 'store', 'crypto', ...BASE],
+  client: ['client', 'sdp', 'security', 'transaction', 'transport', 'sip', 'auth', 'crypto', ...BASE],
+  cli: ['cli', 'server', 'client', 'services', 'sdp', 'security', 'transaction', 'transport', 'sip', 'auth', 'store', 'crypto', ...BASE],
 };
 
 function files(dir) {
