@@ -66,6 +66,19 @@ export async function caCommand(
       else io.out(pem);
       return 0;
     }
+    case 'export-server': {
+      // The server's identity certificate (S/MIME, Route-Security signatures): what peer servers
+      // list in routeSecurity.trust to verify this server's entries (SPEC POL-4).
+      const t = now();
+      const certs = (await withStore((s) => s.listCertificates({ domain, kind: 'server' }))).filter((c) => c.revokedAt === undefined && c.notAfter > t);
+      const newest = certs.sort((x, y) => y.issuedAt - x.issuedAt)[0];
+      if (!newest) throw new NotFoundError(`no server certificate for ${domain} yet: it is issued when the server first starts`);
+      const pem = toPem(newest.certificate, 'CERTIFICATE');
+      const file = a.values.get('out');
+      if (file) writeFileSync(file, pem);
+      else io.out(pem);
+      return 0;
+    }
     case 'list': {
       const aor = a.values.get('aor');
       const certs = await withStore((s) => s.listCertificates({ domain, ...(aor ? { aor } : {}) }));
@@ -107,7 +120,7 @@ export async function caCommand(
       return 0;
     }
     default:
-      throw new ConfigError(`unknown ca command "${sub ?? ''}" (show, export-root, list, revoke, rotate)`);
+      throw new ConfigError(`unknown ca command "${sub ?? ''}" (show, export-root, export-server, list, revoke, rotate)`);
   }
 }
 

@@ -36,6 +36,7 @@ Commands:
       (user commands take --data-dir, --domain, --store, --config like server)
   ca show [--json]           the domain CA: roots, certificate counts
   ca export-root [--out F]   the trust bundle (PEM) devices and OpenSSL verify against
+  ca export-server [--out F] this server's identity certificate (peers trust it for Route-Security)
   ca list [--aor AOR] [--json]  issued certificates with status and lineage
   ca revoke SERIAL [--reason R] revoke (and every certificate renewed from it)
   ca rotate                  new active root; older roots stay in the trust bundle

@@ -28,3 +28,6 @@ export { DigestClient, chooseChallenges, digestCredentials, parseDigestChallenge
 export { buildRequest, formatContact, randomInstanceId, MAX_FORWARDS, type ContactSpec, type RequestSpec, type ViaTransport } from './request-builder.js';
 export { TypedEmitter, type IncomingRequest, type RegisteredEvent, type RegistrationFailedEvent, type RespondOptions, type SipherClientEvents } from './events.js';
 export { DeviceIdentity, type CertificateEvent, type DeviceIdentityOptions } from './identity/device-identity.js';
+export type { DeviceSaOptions, SaEvent } from './sa/device-sa-options.js';
+/** SPEC POL-4: what a response's `Route-Security` list says about the path (whole path protected, which hop was not). */
+export { routeSecurityReport, type RouteSecurityReport } from '../security/route-security/index.js';

@@ -52,7 +52,12 @@ export interface SipherConfig {
   /** Static routing table: domain → `host[:port][;transport=x]`. */
   routes: Record<string, string>;
   timers: { t1Ms: number; t2Ms: number; t4Ms: number; timerCMs: number };
-  tls: { certFile: string; keyFile: string };
+  /**
+   * TLS identity (`certFile`/`keyFile`, default: generated in DATA/tls) and `caFile`: a PEM bundle
+   * of CAs or certificates trusted when this server opens TLS connections (to peer servers), in
+   * addition to Node's roots. Empty: Node's roots only.
+   */
+  tls: { certFile: string; keyFile: string; caFile: string };
   /** The domain's certificate authority (SPEC ID-1). */
   ca: {
     /**
@@ -84,6 +89,13 @@ export interface SipherConfig {
     /** Grace period of the previous key generation, seconds. Default 30. */
     grace: number;
   };
+  /** `Route-Security` (SPEC POL-4): entries this server adds and the peer servers whose entries it verifies. */
+  routeSecurity: {
+    /** Add a signed entry to every forwarded request. Default true. */
+    enabled: boolean;
+    /** PEM files of other servers' identity certificates (`sipher ca export-server`) whose entries are trusted. */
+    trust: string[];
+  };
   log: { level: 'debug' | 'info' | 'warn' | 'error' };
   limits: { maxMessageSize: number };
 }
@@ -106,10 +118,11 @@ export function defaultConfig(): SipherConfig {
     proxy: { recurse3xx: false, recordRoute: true },
     routes: {},
     timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timerCMs: 180_000 },
-    tls: { certFile: '', keyFile: '' },
+    tls: { certFile: '', keyFile: '', caFile: '' },
     ca: { passphrase: '', rootValidityDays: 3650, crlUrl: '' },
     http: { listen: '0.0.0.0:8080' },
     sa: { enabled: true, plainDevices: 'allow', presence: 'on', rule: 'auto', range: 'whole', updateTimer: 3600, grace: 30 },
+    routeSecurity: { enabled: true, trust: [] },
     log: { level: 'info' },
     limits: { maxMessageSize: 65_535 },
   };

@@ -23,6 +23,9 @@ import { KeyPublicationService } from '../services/identity/key-publication.js';
 import { RegistrationIdentity } from '../services/identity/registration-identity.js';
 import { SaService } from '../services/sa/sa-service.js';
 import { PolicyService } from '../services/policy/policy-service.js';
+import { RouteSecurityStamper } from '../services/route-security-stamper.js';
+import { X509Certificate } from 'node:crypto';
+import { loadTrustedServerKeys, trustedCaBundle } from './trusted-servers.js';
 import { certificateProofVerifier } from '../services/sa/handshake-auth.js';
 import { deviceIdOf } from '../services/registrar.js';
 import { openStore } from '../store/open-store.js';
@@ -70,6 +73,7 @@ export class SipServer {
   private publications: KeyPublicationService | undefined;
   private sa: SaService | undefined;
   private policy: PolicyService | undefined;
+  private routeSecurity: RouteSecurityStamper | undefined;
   /** Where the admin API token is kept (when the admin API runs). */
   adminTokenFile: string | undefined;
   private saSweep: { cancel(): void } | undefined;
@@ -133,7 +137,7 @@ export class SipServer {
       logger: this.logger,
       limits: { maxMessageSize: c.limits.maxMessageSize, maxHeaders: 256, maxHeadSize: 32_768 },
       onMessage: (inbound) => this.transactions?.receive(inbound),
-      tls: tls ? { cert: tls.cert, key: tls.key } : undefined,
+      tls: tls || c.tls.caFile ? { cert: tls?.cert, key: tls?.key, ca: await trustedCaBundle(c.tls.caFile) } : undefined,
     });
     this.transactions = new TransactionLayer({
       transport: this.transport,
@@ -186,6 +190,14 @@ export class SipServer {
     }
     this.queries = new CertificateQueryService({ certificates, store, local, clock: this.clock, authenticator, policy: this.policy });
     this.publications = new KeyPublicationService({ certificates, store, local, clock: this.clock, authenticator });
+    const routeSecurity = c.routeSecurity.enabled
+      ? new RouteSecurityStamper({
+          domain: c.domain,
+          key: { privateKey: certificates.serverPrivateKey(), publicKey: new X509Certificate(Buffer.from(certificates.serverCertificate())).publicKey },
+          trusted: await loadTrustedServerKeys(c.routeSecurity.trust),
+        })
+      : undefined;
+    this.routeSecurity = routeSecurity;
     this.proxy = new StatefulProxy({
       local, location: this.location, transactions: this.transactions, transport: this.transport, clock: this.clock,
       logger: this.logger, random: this.random, routes, localEndpointFor: localEndpointFor(this.transport, c.advertisedAddress || undefined),
@@ -200,6 +212,7 @@ export class SipServer {
       },
       authoritativeUsers: c.auth.enabled,
       policy: this.policy,
+      routeSecurity,
     });
 
     this.endpoints = await this.transport.listen(c.listen);
@@ -261,6 +274,7 @@ export class SipServer {
       certificateQueries: this.queries ? { ...this.queries.counters } : undefined,
       keyPublications: this.publications ? { ...this.publications.counters } : undefined,
       policy: this.policy ? { ...this.policy.counters, version: this.policy.version } : undefined,
+      routeSecurity: this.routeSecurity ? { ...this.routeSecurity.counters } : undefined,
       sa: this.sa ? { ...this.sa.counters, active: this.sa.activeCount, records: { ...this.sa.endpoint.counters, faults: { ...this.sa.endpoint.counters.faults } } } : undefined,
       location: this.location ? { aors: this.location.size, bindings: this.location.bindingCount, ...this.location.counters } : undefined,
     };

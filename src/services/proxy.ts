@@ -11,6 +11,7 @@ import { pickCredentials, type DigestAuthenticator } from '../auth/digest-authen
 import { certificateInfo } from '../crypto/x509/index.js';
 import { requestKind } from './policy/index.js';
 import type { PolicyGate } from './policy/policy-service.js';
+import type { RouteSecurityStamper } from './route-security-stamper.js';
 import { SipParseError } from '../errors.js';
 import { SipRequest, type SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response-builder.js';
@@ -59,6 +60,8 @@ export interface ProxyOptions {
   recurse3xx?: boolean;
   /** Adds Record-Route to dialog-creating requests. Default true. */
   recordRoute?: boolean;
+  /** Stamps forwarded requests with this server's `Route-Security` entry (SPEC POL-4); absent: none. */
+  routeSecurity?: RouteSecurityStamper | undefined;
   /** The connection policy (SPEC POL-2); absent: everyone may reach everyone. */
   policy?: PolicyGate | undefined;
   /** Checks whether a local user exists (for 480 vs 404 when not registered). */
@@ -361,6 +364,8 @@ export class StatefulProxy {
     // Step 8: our Via, with the loop-detection hash in the branch.
     const branch = `${this.o.transactions.newBranch()}-${hash}`;
     out.prepend('Via', `SIP/2.0/${local.protocol.toUpperCase()} ${hostOf(local.address)}:${local.port};branch=${branch}`);
+    // SPEC POL-4: our entry for the link this request came in on.
+    if (this.o.routeSecurity && req.method !== 'ACK' && req.method !== 'CANCEL') this.o.routeSecurity.stamp(out, inbound, local);
     return { request: out, target };
   }
 

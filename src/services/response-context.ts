@@ -119,7 +119,7 @@ export class ResponseContext {
       if (this.isInvite) this.armTimerC(b); // §16.7 step 2: reset Timer C on provisional
       if (b.cancelWanted && !b.cancelSent) this.cancelBranch(b);
       if (status === 100) return; // §16.7 step 3: 100 is not forwarded
-      if (!this.finalSent) this.forward(resp);
+      if (!this.finalSent) this.forward(resp, b);
       return;
     }
     const firstFinal = b.state !== 'final';
@@ -127,7 +127,7 @@ export class ResponseContext {
     b.timerC?.cancel();
     if (status < 300) {
       // §16.7 step 5: 2xx are forwarded at once, every one of them (forking, RFC 6026).
-      this.forward(resp);
+      this.forward(resp, b);
       if (!this.finalSent) {
         this.finalSent = true;
         this.cancelOthers(b);
@@ -209,12 +209,18 @@ export class ResponseContext {
     this.checkDone();
   }
 
-  /** Forwards a response upstream (§16.7 step 9: remove our Via first). */
-  private forward(resp: SipResponse): void {
+  /**
+   * Forwards a response upstream (§16.7 step 9: remove our Via first). A response from a
+   * branch that carries no `Route-Security` gets the list of the request we sent on that
+   * branch: the last server on the path returns the path to the caller (SPEC POL-4).
+   */
+  private forward(resp: SipResponse, from?: Branch): void {
     let out = resp;
-    if (resp.vias().length === this.o.server.request.vias().length + 1) {
+    const path = from && !resp.has('route-security') ? from.request.getAll('route-security') : [];
+    if (resp.vias().length === this.o.server.request.vias().length + 1 || path.length > 0) {
       out = new SipResponse(resp.status, resp.reason, resp.headers.slice(), resp.body, resp.version);
-      out.removeFirstValue('via');
+      if (resp.vias().length === this.o.server.request.vias().length + 1) out.removeFirstValue('via');
+      for (const v of path) out.append('Route-Security', v);
     }
     if (this.o.counters) this.o.counters.forwardedResponses++;
     this.o.server.respond(out);
