@@ -262,7 +262,10 @@ export class StatefulProxy {
     const targets: { uri: string; routes: string[]; flow: Target | undefined }[] = [];
     if (forDomain && cur.kind === 'sip') {
       const aor = this.o.local.canonicalAor(cur);
-      const kind = this.o.policy && caller !== undefined ? requestKind(req.method, req.get('accept'), req.get('event')) : undefined;
+      // Issue 5 §6 (names): no request to a user escapes the policy — one that is no call,
+      // message, presence or query (OPTIONS, REFER, INFO, other events…) is judged as a call,
+      // since its answer would tell the caller where the callee is.
+      const kind = this.o.policy && caller !== undefined ? requestKind(req.method, req.get('accept'), req.get('event')) ?? 'call' : undefined;
       if (kind && this.o.policy!.decide({ from: caller!, to: aor, kind }).action === 'deny') {
         // SPEC POL-2: a denied caller gets exactly what the caller of a user that does not
         // exist gets — the same 404, after the same store lookup (comparable timing).

@@ -83,6 +83,9 @@ describe('connection policy (POL-2)', () => {
     for (const [from, to, status] of table) assert.equal((await message(from, to)).status, status, `${from} → ${to}`);
     const stats = env.server.stats() as { proxy: { policyDenied: number } };
     assert.equal(stats.proxy.policyDenied, 3);
+    // An OPTIONS to a user is judged as a call: it would tell where the callee is.
+    assert.equal((await c.erin!.request('OPTIONS', `sip:alice@${D}`)).status, 404);
+    assert.equal((await c.alice!.request('OPTIONS', `sip:bob@${D}`)).status, 200);
   });
 
   it('answers a denied caller exactly as the caller of a user that does not exist', async () => {
