@@ -414,6 +414,8 @@ export interface Store {
   getPolicyVersion(version: number): Promise<PolicyVersionRecord | undefined>;
   /** The newest version, the one in force, or `undefined` when none was ever added. */
   latestPolicyVersion(): Promise<PolicyVersionRecord | undefined>;
+  /** The number of the latest version (0 when none): what servers poll to notice another's update cheaply. */
+  latestPolicyVersionNumber(): Promise<number>;
   /** Every version without its text, newest first. */
   listPolicyVersions(): Promise<Omit<PolicyVersionRecord, 'text'>[]>;
 }

@@ -1131,6 +1131,7 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
 
       it('has no latest version and an empty list until one is added', async () => {
         assert.equal(await store.latestPolicyVersion(), undefined);
+        assert.equal(await store.latestPolicyVersionNumber(), 0);
         assert.deepEqual(await store.listPolicyVersions(), []);
       });
 
@@ -1139,6 +1140,7 @@ export function storeContract(name: string, make: () => Promise<ContractSubject>
         await store.addPolicyVersion(policy('two', { createdAt: T + 10, author: 'bob' }));
         await store.addPolicyVersion(policy('three', { createdAt: T + 20, format: 'json', comment: 'why' }));
         assert.deepEqual(await store.latestPolicyVersion(), { version: 3, text: 'three', format: 'json', createdAt: T + 20, comment: 'why' });
+        assert.equal(await store.latestPolicyVersionNumber(), 3);
         const list = await store.listPolicyVersions();
         assert.deepEqual(list, [
           { version: 3, format: 'json', createdAt: T + 20, comment: 'why' },

@@ -94,6 +94,8 @@ export class PolicyService implements PolicyGate {
 
   /** Picks up a newer stored version (another server's update). */
   async reload(): Promise<void> {
+    // The number first: the document (up to 1 MiB) is read only when it changed.
+    if ((await this.o.store.latestPolicyVersionNumber()) === (this.currentVersion ?? 0)) return;
     const latest = await this.o.store.latestPolicyVersion();
     if (!latest || latest.version === this.currentVersion) return;
     try {

@@ -143,6 +143,7 @@ const SQL = {
     VALUES ((SELECT COALESCE(MAX(version), 0) + 1 FROM policy_versions), $1, $2, $3, $4, $5) RETURNING version`,
   getPolicyVersion: `SELECT ${POLICY_INFO_COLS}, text FROM policy_versions WHERE version = $1`,
   latestPolicyVersion: `SELECT ${POLICY_INFO_COLS}, text FROM policy_versions ORDER BY version DESC LIMIT 1`,
+  latestPolicyVersionNumber: 'SELECT COALESCE(MAX(version), 0) AS v FROM policy_versions',
   listPolicyVersions: `SELECT ${POLICY_INFO_COLS} FROM policy_versions ORDER BY version DESC`,
   schemaVersion: 'SELECT MAX(version) AS v FROM schema_migrations',
 } as const;
@@ -499,6 +500,10 @@ export class PostgresStore implements Store {
   async latestPolicyVersion(): Promise<PolicyVersionRecord | undefined> {
     const { rows } = await this.#query('latestPolicyVersion', SQL.latestPolicyVersion);
     return rows[0] && toPolicyVersion(rows[0]);
+  }
+
+  async latestPolicyVersionNumber(): Promise<number> {
+    return Number((await this.#query('latestPolicyVersionNumber', SQL.latestPolicyVersionNumber)).rows[0]!.v);
   }
 
   async listPolicyVersions(): Promise<Omit<PolicyVersionRecord, 'text'>[]> {

@@ -220,6 +220,7 @@ interface Statements {
   insertPolicyVersion: Stmt;
   getPolicyVersion: Stmt;
   latestPolicyVersion: Stmt;
+  latestPolicyVersionNumber: Stmt;
   listPolicyVersions: Stmt;
   schemaVersion: Stmt;
 }
@@ -608,6 +609,10 @@ export class SqliteStore implements Store {
     });
   }
 
+  async latestPolicyVersionNumber(): Promise<number> {
+    return this.#run('latestPolicyVersionNumber', ({ st }) => Number((st.latestPolicyVersionNumber.get() as { v: number }).v));
+  }
+
   async listPolicyVersions(): Promise<Omit<PolicyVersionRecord, 'text'>[]> {
     return this.#run('listPolicyVersions', ({ st }) => (st.listPolicyVersions.all() as PolicyVersionRow[]).map(toPolicyVersionInfo));
   }
@@ -750,6 +755,7 @@ function prepare(db: Database.Database): Statements {
     ).pluck(),
     getPolicyVersion: p(`SELECT ${policyInfoCols}, text FROM policy_versions WHERE version = ?`),
     latestPolicyVersion: p(`SELECT ${policyInfoCols}, text FROM policy_versions ORDER BY version DESC LIMIT 1`),
+    latestPolicyVersionNumber: p('SELECT COALESCE(MAX(version), 0) AS v FROM policy_versions'),
     listPolicyVersions: p(`SELECT ${policyInfoCols} FROM policy_versions ORDER BY version DESC`),
     schemaVersion: p('SELECT MAX(version) FROM schema_migrations').pluck(),
   };
