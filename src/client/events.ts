@@ -5,6 +5,7 @@
 import { EventEmitter } from 'node:events';
 import type { CertificateEvent } from './identity/device-identity-options.js';
 import type { SaEvent } from './sa/device-sa-options.js';
+import type { IncomingCall } from './calls/incoming-call.js';
 import type { SipherError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import type { Inbound } from '../transport/types.js';
@@ -53,6 +54,11 @@ export interface SipherClientEvents {
   'registration-failed': RegistrationFailedEvent;
   unregistered: undefined;
   request: IncomingRequest;
+  /**
+   * An INVITE reached this device (SPEC PEER-1): `accept()` or `reject()` it. 100 Trying is
+   * sent at once and 180 Ringing after the listeners ran, unless one already answered.
+   */
+  call: IncomingCall;
   /** A certificate was issued (or renewed) with a registration. */
   certificate: CertificateEvent;
   /** SA established, updated by a setting, lost, or unavailable at this server (SPEC SA-*). */

@@ -1,6 +1,7 @@
 /**
- * The `client` layer: the Sipher SDK core ({@link SipherClient}). Imports `transaction`,
- * `transport`, `sip`, `auth`, `util` and `errors` only.
+ * The `client` layer: the Sipher SDK core ({@link SipherClient}) and its calls (`./calls/`).
+ * Imports `transaction`, `transport`, `sip`, `sdp`, `crypto`, `security`, `auth`, `util` and
+ * `errors` only.
  * @module
  */
 export { SipherClient, grantedExpires, type RequestOptions } from './sipher-client.js';
@@ -29,5 +30,29 @@ export { buildRequest, formatContact, randomInstanceId, MAX_FORWARDS, type Conta
 export { TypedEmitter, type IncomingRequest, type RegisteredEvent, type RegistrationFailedEvent, type RespondOptions, type SipherClientEvents } from './events.js';
 export { DeviceIdentity, type CertificateEvent, type DeviceIdentityOptions } from './identity/device-identity.js';
 export type { DeviceSaOptions, SaEvent } from './sa/device-sa-options.js';
+export {
+  Call,
+  CallError,
+  IncomingCall,
+  MediaSession,
+  OutgoingCall,
+  ToneGenerator,
+  linearToUlaw,
+  playTone,
+  ulawToLinear,
+  type AnswerOptions,
+  type CallEndReason,
+  type CallEndedEvent,
+  type CallEvents,
+  type CallOptions,
+  type CallProgressEvent,
+  type CallState,
+  type MediaSource,
+  type MediaStats,
+  type PendingCall,
+  type RtpHeader,
+  type RtpListener,
+  type SendOptions,
+} from './calls/index.js';
 /** SPEC POL-4: what a response's `Route-Security` list says about the path (whole path protected, which hop was not). */
 export { routeSecurityReport, type RouteSecurityReport } from '../security/route-security/index.js';

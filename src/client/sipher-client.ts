@@ -34,9 +34,13 @@ import { SA_REQUEST_CONTENT_TYPE, SETTING_CONTENT_TYPE } from '../security/sa/in
 import { registerThroughHandshake } from './sa/handshake-registration.js';
 import { serialize } from '../sip/serializer.js';
 import { buildRequest, formatContact, randomInstanceId, type RequestSpec, type ViaTransport } from './request-builder.js';
+import { CALL_ALLOW } from './calls/call.js';
+import type { CallHost } from './calls/call-host.js';
+import { CallManager, type PendingCall } from './calls/call-manager.js';
+import type { CallOptions } from './calls/outgoing-call.js';
 
-/** Methods answered by this client (the `Allow` of its OPTIONS answer). */
-const ALLOW = 'OPTIONS, MESSAGE, NOTIFY';
+/** Methods answered by this client (the `Allow` of its OPTIONS answer): calls included. */
+const ALLOW = CALL_ALLOW;
 
 /** Methods {@link SipherClient.request} refuses: they need dialog or INVITE handling. */
 const NOT_OUT_OF_DIALOG = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'REGISTER', 'PRACK', 'UPDATE']);
@@ -70,12 +74,17 @@ type Attempt = RegistrationContext['attempt'];
  * {@link register} / {@link request}; {@link close} at the end.
  *
  * Events (see {@link SipherClientEvents}): `registered`, `registration-failed`, `unregistered`,
- * `request` and `error`.
+ * `request`, `call` and `error`.
+ *
+ * Calls ({@link call}, the `call` event; SPEC PEER-1/PEER-2): INVITE dialogs through the
+ * server with SDES-keyed SRTP audio sent directly between the devices (see `./calls/`). With
+ * a `call` listener, INVITEs become {@link IncomingCall}s; without one an INVITE is a plain
+ * `request` as before. ACK, BYE and CANCEL go to the call layer (481 when they match nothing).
  *
  * Incoming requests: OPTIONS is answered `200` with `Allow` automatically (keep-alive/probe);
  * every other request is emitted as `request` with a `respond()` helper, and answered
- * `501 Not Implemented` when there is no listener. CANCEL is answered `481` (the client runs no
- * INVITE server transactions); ACK is absorbed.
+ * `501 Not Implemented` when there is no listener; INVITE, ACK, BYE and CANCEL as described
+ * above for calls.
  *
  * Registration refresh: after every 2xx the client re-REGISTERs (same Call-ID, CSeq + 1,
  * RFC 3261 §10.2.4) after `refreshDelayMs(granted, refreshMargin)` on the injected Clock; a
@@ -108,6 +117,8 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   readonly identity: DeviceIdentity | undefined;
   /** The signalling SA, when the `sa` option is given. */
   readonly sa: DeviceSa | undefined;
+  /** The call layer (outgoing and incoming calls, their dialogs and media). */
+  private readonly calls: CallManager;
 
   /** @throws InvalidArgumentError for bad options. */
   constructor(opts: SipherClientOptions) {
@@ -132,6 +143,11 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     this.refresher = new RefreshMachine({
       clock: this.o.clock, random: this.o.random, refreshMargin: this.o.refreshMargin,
       refresh: () => this.enqueue(() => this.refreshNow()),
+    });
+    this.calls = new CallManager({
+      host: this.callHost(),
+      hasListener: () => this.listenerCount('call') > 0,
+      offer: (call) => { this.emit('call', call); },
     });
   }
 
@@ -280,6 +296,21 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   }
 
   /**
+   * Calls `uri` through the server (SPEC PEER-1): INVITE with an SRTP audio offer (SDES keys,
+   * RFC 4568, carried only in the signalling — sealed when the device has an SA), the same
+   * digest handling as {@link request} (a 401/407 is answered), ACK of the 2xx, then SRTP media
+   * directly with the callee. Resolves with the established call (`call.media`,
+   * `call.hangup()`); rejects with `CallError` (status and reason of the final response, 487
+   * when cancelled, 488 when the answer cannot be used), `TransactionTimeoutError` or
+   * `TransportError`. The returned promise also holds the pending call: `pending.call.cancel()`.
+   * @throws InvalidArgumentError when not started or `uri` is not a URI.
+   */
+  call(uri: string, opts: CallOptions = {}): PendingCall {
+    this.assertStarted();
+    return this.calls.dial(uri, opts);
+  }
+
+  /**
    * Unregisters if registered (best effort, bounded by `closeTimeoutMs` on the Clock), then
    * stops every timer and closes the transport. Idempotent.
    */
@@ -287,6 +318,13 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     if (this.phase === 'closed') return;
     const wasStarted = this.phase === 'started';
     this.refresher.stop();
+    if (wasStarted && this.calls.active > 0) {
+      // Calls end first (BYE/CANCEL/decline), bounded like the unregistration.
+      let timer: { cancel(): void } | undefined;
+      const bound = new Promise<void>((resolve) => { timer = this.o.clock.setTimer(this.o.closeTimeoutMs, resolve); });
+      await Promise.race([this.calls.close(), bound]);
+      timer?.cancel();
+    }
     if (wasStarted && this.registration) {
       let timer: { cancel(): void } | undefined;
       const bound = new Promise<void>((resolve) => { timer = this.o.clock.setTimer(this.o.closeTimeoutMs, resolve); });
@@ -294,6 +332,7 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
       timer?.cancel();
     }
     this.phase = 'closed';
+    await this.calls.close();
     this.transactions?.close();
     await this.transport?.close();
     this.state = undefined;
@@ -429,12 +468,12 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
    * Sends the request `next()` builds, and again (rebuilt: new CSeq and branch, RFC 3261
    * §22.2) with credentials after a 401/407 the digest client can answer.
    */
-  private async exchange(next: () => Promise<SipRequest>): Promise<SipResponse> {
+  private async exchange(next: () => Promise<SipRequest>, transact: (req: SipRequest) => Promise<SipResponse> = (r) => this.transact(r)): Promise<SipResponse> {
     let answeredFresh = false;
     for (let retries = 0; ; retries++) {
       const req = await next();
       this.digest.authorize(req);
-      const resp = await this.transact(req);
+      const resp = await transact(req);
       if ((resp.status !== 401 && resp.status !== 407) || retries >= MAX_AUTH_RETRIES) return resp;
       const answer = this.digest.onChallenge(resp);
       if (answer === 'none') return resp;
@@ -448,31 +487,37 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     }
   }
 
-  /** Runs one client transaction; resolves with its final response. */
-  private async transact(req: SipRequest): Promise<SipResponse> {
+  /**
+   * Runs one client transaction; resolves with its final response. `observe` sees every
+   * response the transaction passes up (for INVITE: provisional ones and 2xx retransmissions).
+   */
+  private async transact(req: SipRequest, observe?: (r: SipResponse) => void): Promise<SipResponse> {
     const layer = this.transactions;
     const target = this.target;
     if (!layer || !target || this.phase === 'closed') throw new TransportError('client is not started');
-    if (target.protocol !== 'udp' || !this.tooLargeForUdp(req)) return this.transactOn(layer, req, target);
+    if (target.protocol !== 'udp' || !this.tooLargeForUdp(req)) return this.transactOn(layer, req, target, observe);
     // RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500, so over 1300 bytes)
     // goes over TCP to the same address and port, the Via saying so; if the connection is
     // refused, it is retried over UDP.
     const via = req.get('via')!;
     req.set('Via', via.replace(/^SIP\/2\.0\/UDP/i, 'SIP/2.0/TCP'));
     try {
-      return await this.transactOn(layer, req, { protocol: 'tcp', address: target.address, port: target.port });
+      return await this.transactOn(layer, req, { protocol: 'tcp', address: target.address, port: target.port }, observe);
     } catch (e) {
       if (!(e instanceof TransportError)) throw e;
       this.log.debug('TCP for a large request failed; retrying over UDP', { method: req.method });
       req.set('Via', via);
-      return this.transactOn(layer, req, target);
+      return this.transactOn(layer, req, target, observe);
     }
   }
 
-  private transactOn(layer: TransactionLayer, req: SipRequest, target: Target): Promise<SipResponse> {
+  private transactOn(layer: TransactionLayer, req: SipRequest, target: Target, observe?: (r: SipResponse) => void): Promise<SipResponse> {
     return new Promise<SipResponse>((resolve, reject) => {
       layer.createClient(req, target, {
-        onResponse: (r) => { if (r.status >= 200) resolve(r); },
+        onResponse: (r) => {
+          observe?.(r);
+          if (r.status >= 200) resolve(r);
+        },
         // RFC 3261 §8.1.3.1: a timeout is treated as 408, a transport failure as 503.
         onTimeout: () => reject(new TransactionTimeoutError(`${req.method} timed out`)),
         onTransportError: (e) => reject(e instanceof TransportError ? e : new TransportError(`${req.method} could not be sent`, e)),
@@ -490,7 +535,13 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   // ---- incoming ----------------------------------------------------------------------------
 
   private onIncoming(req: SipRequest, tx: ServerTransaction | undefined, inbound: Inbound): void {
-    if (!tx) return; // an ACK for a 2xx: no dialogs here
+    // INVITE (when calls are listened for or in a dialog), ACK — also the ACK for a 2xx, which
+    // matches no transaction (RFC 3261 §17) —, BYE and CANCEL belong to the call layer.
+    if (this.calls.handles(req)) {
+      this.calls.receive(req, tx, inbound);
+      return;
+    }
+    if (!tx) return;
     const toTag = randomToken(this.o.random, 12);
     const respond = (status: number, opts: RespondOptions = {}): void => {
       const r = createResponse(req, status, opts.reason, toTag);
@@ -510,10 +561,6 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
       else this.sa.onSetting(req, inbound.protection?.saId, (status, reason) => respond(status, { reason }));
       return;
     }
-    if (req.method === 'CANCEL') {
-      respond(481); // RFC 3261 §9.2: no matching INVITE server transaction
-      return;
-    }
     if (this.listenerCount('request') === 0) {
       respond(501);
       return;
@@ -531,6 +578,30 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
       if (!answered) respond(500);
       this.emit('error', error instanceof Error ? error : new Error(String(error)));
     }
+  }
+
+  // ---- calls -------------------------------------------------------------------------------
+
+  /** The services the call layer uses (see {@link CallHost}); valid once started. */
+  private callHost(): CallHost {
+    const o = this.o;
+    const layer = (): TransactionLayer => {
+      if (!this.transactions || this.phase !== 'started') throw new TransportError('client is not started');
+      return this.transactions;
+    };
+    return {
+      clock: o.clock,
+      random: o.random,
+      logger: this.log,
+      timers: () => layer().timers,
+      contact: () => this.contactValue,
+      mediaAddress: () => o.local.host,
+      build: (spec) => this.build(spec),
+      invite: (next, observe) => this.exchange(next, (req) => this.transact(req, observe)),
+      transact: (req) => this.transact(req),
+      sendStateless: (req) => layer().sendStateless(req, this.target!),
+      findInviteTransaction: (cancel) => layer().findInviteServerTransaction(cancel),
+    };
   }
 
   // ---- helpers -----------------------------------------------------------------------------

@@ -1,0 +1,203 @@
+/**
+ * What outgoing and incoming calls share: the dialog, the media session, the state, the
+ * events, hanging up with BYE (RFC 3261 §15) and answering a BYE.
+ * @module
+ */
+import { InvalidArgumentError } from '../../errors.js';
+import type { AudioNegotiation } from '../../sdp/audio-offer-answer.js';
+import type { SipRequest, SipResponse } from '../../sip/message.js';
+import type { Logger } from '../../util/logger.js';
+import type { CallHost } from './call-host.js';
+import type { Dialog } from './dialog.js';
+import { Emitter } from './emitter.js';
+import type { MediaSession } from './media-session.js';
+
+/**
+ * Where a call is:
+ * - `calling`: INVITE sent, no provisional answer with a status above 100 yet;
+ * - `ringing`: a 180/183 (or other 1xx) came back;
+ * - `incoming`: an INVITE arrived and is not answered yet;
+ * - `answered`: we sent the 2xx and wait for the ACK (RFC 3261 §13.3.1.4);
+ * - `established`: both ends have the answer and media flows;
+ * - `ended`.
+ */
+export type CallState = 'calling' | 'ringing' | 'incoming' | 'answered' | 'established' | 'ended';
+
+/**
+ * Why a call ended: a BYE (`bye`), a CANCEL (`cancel`), a final non-2xx answer
+ * (`rejected`), a failure of signalling or negotiation (`failed`), no ACK for our 2xx within
+ * 64·T1 (`no-ack`, RFC 3261 §13.3.1.4), or the client closing (`closed`).
+ */
+export type CallEndReason = 'bye' | 'cancel' | 'rejected' | 'failed' | 'no-ack' | 'closed';
+
+/** Payload of `ended`. */
+export interface CallEndedEvent {
+  /** Which side ended it: `local` (this device) or `remote` (the peer, or the network). */
+  by: 'local' | 'remote';
+  reason: CallEndReason;
+  /** The final status that ended the attempt, for `rejected`/`cancel`/`failed`. */
+  status?: number | undefined;
+  /** A human-readable detail (never key material). */
+  detail?: string | undefined;
+}
+
+/** Payload of `progress`: a provisional response (101–199) to our INVITE. */
+export interface CallProgressEvent {
+  status: number;
+  reason: string;
+  response: SipResponse;
+}
+
+/** Event name → listener argument of a {@link Call}. */
+export interface CallEvents {
+  progress: CallProgressEvent;
+  /** The dialog is confirmed and media can flow. */
+  established: undefined;
+  /** Emitted once, when the call is over. */
+  ended: CallEndedEvent;
+  error: Error;
+}
+
+/** Internal: the table of dialogs and calls a call lives in. */
+export interface CallContext {
+  readonly host: CallHost;
+  readonly log: Logger;
+  /** Files the call under its dialog id so that in-dialog requests reach it. */
+  bind(call: Call, dialog: Dialog): void;
+  /** Removes the call from every table. */
+  release(call: Call): void;
+}
+
+/** Methods a call accepts (the Allow of our INVITE and 2xx, RFC 3261 §20.5). */
+export const CALL_ALLOW = 'INVITE, ACK, CANCEL, BYE, OPTIONS, MESSAGE, NOTIFY';
+
+/**
+ * One call: an INVITE dialog (RFC 3261 §12, §13) with one SRTP audio stream.
+ * Subclasses: {@link OutgoingCall}, {@link IncomingCall}.
+ */
+export abstract class Call extends Emitter<CallEvents> {
+  /** Who sent the INVITE. */
+  abstract readonly direction: 'outgoing' | 'incoming';
+  /** The Call-ID of the dialog. */
+  readonly callId: string;
+  protected readonly ctx: CallContext;
+  protected readonly log: Logger;
+  protected current: CallState;
+  protected dlg: Dialog | undefined;
+  protected session: MediaSession | undefined;
+  protected negotiated: AudioNegotiation | undefined;
+  private endEvent: CallEndedEvent | undefined;
+  private byeSent = false;
+
+  protected constructor(ctx: CallContext, callId: string, state: CallState) {
+    super();
+    this.ctx = ctx;
+    this.callId = callId;
+    this.current = state;
+    this.log = ctx.log.child({ callId });
+  }
+
+  /** Where the call is (see {@link CallState}). */
+  get state(): CallState {
+    return this.current;
+  }
+
+  /** The dialog, once there is one (after our 2xx or the peer's). */
+  get dialog(): Dialog | undefined {
+    return this.dlg;
+  }
+
+  /**
+   * The call's SRTP media: `media.send(payload)`, `media.on('rtp', …)`, `media.stats()`.
+   * @throws InvalidArgumentError before a media session exists (an incoming call not yet accepted).
+   */
+  get media(): MediaSession {
+    if (!this.session) throw new InvalidArgumentError('the call has no media session yet');
+    return this.session;
+  }
+
+  /** The result of offer/answer (suite, keys, codecs, the peer's media address), once known. */
+  get negotiation(): AudioNegotiation | undefined {
+    return this.negotiated;
+  }
+
+  /** How the call ended, once it has. */
+  get endedWith(): CallEndedEvent | undefined {
+    return this.endEvent;
+  }
+
+  /**
+   * Ends the call from this side: BYE once there is a dialog (RFC 3261 §15.1.1), CANCEL for an
+   * outgoing call not answered yet (§9.1), a decline for an incoming one. Resolves when the
+   * BYE transaction has ended (whatever its answer); the call is `ended` at once.
+   */
+  abstract hangup(): Promise<void>;
+
+  /** A BYE of the peer, already answered 200 by the manager (RFC 3261 §15.1.2). */
+  receiveBye(_bye: SipRequest): void {
+    this.end({ by: 'remote', reason: 'bye' });
+  }
+
+  /** An ACK for our 2xx (incoming calls only). */
+  receiveAck(_ack: SipRequest): void {
+    // only incoming calls wait for one
+  }
+
+  /**
+   * Ends the call because the client closes: BYE if there is a dialog, otherwise what
+   * {@link hangup} does. Never rejects.
+   */
+  async shutdown(): Promise<void> {
+    try {
+      await this.hangup();
+    } catch (error) {
+      this.log.debug('hangup on close failed', { error: error as Error });
+    }
+    if (this.current !== 'ended') this.end({ by: 'local', reason: 'closed' });
+  }
+
+  /**
+   * Sends BYE in the dialog (RFC 3261 §15.1.1) and ends the call at once — media stops when
+   * the BYE leaves. Resolves when its transaction has ended.
+   */
+  protected async sendBye(reason: CallEndReason = 'bye', detail?: string, dialog: Dialog | undefined = this.dlg): Promise<void> {
+    if (!dialog || this.byeSent) return;
+    this.byeSent = true;
+    let bye: SipRequest;
+    try {
+      bye = dialog.createRequest('BYE', this.ctx.host.build);
+    } catch (error) {
+      this.log.warn('could not build BYE', { error: error as Error });
+      this.end({ by: 'local', reason, detail });
+      return;
+    }
+    if (this.current !== 'ended') this.end({ by: 'local', reason, detail });
+    try {
+      const r = await this.ctx.host.transact(bye);
+      this.log.debug('BYE answered', { status: r.status });
+    } catch (error) {
+      this.log.debug('BYE got no answer', { error: error as Error });
+    }
+  }
+
+  /** Moves to `ended` once: releases the dialog, closes the media, emits `ended`. */
+  protected end(ev: CallEndedEvent): void {
+    if (this.current === 'ended') return;
+    this.current = 'ended';
+    this.endEvent = ev;
+    this.ctx.release(this);
+    this.onEnded();
+    void this.session?.close();
+    this.log.info('call ended', { by: ev.by, reason: ev.reason, status: ev.status, detail: ev.detail });
+    this.emit('ended', ev);
+  }
+
+  /** Hook for subclasses: stop timers when the call ends. */
+  protected onEnded(): void {
+    // nothing by default
+  }
+
+  protected override onListenerError(event: string, error: unknown): void {
+    this.log.warn('call listener threw', { event, error: error as Error });
+  }
+}
