@@ -56,3 +56,4 @@ export {
 } from './calls/index.js';
 /** SPEC POL-4: what a response's `Route-Security` list says about the path (whole path protected, which hop was not). */
 export { routeSecurityReport, type RouteSecurityReport } from '../security/route-security/index.js';
+export * from './peer/index.js';
