@@ -48,6 +48,12 @@ export interface SipherConfig {
     recurse3xx: boolean;
     /** Add Record-Route to dialog-creating requests. Default true. */
     recordRoute: boolean;
+    /**
+     * IP addresses of peers (other servers, gateways) trusted to assert identities: their
+     * `P-Asserted-Identity` is kept and is the caller the policy sees (RFC 3325 §5, SPEC POL-3).
+     * From anyone else it is removed. Default none.
+     */
+    trustedPeers: string[];
   };
   /** Static routing table: domain → `host[:port][;transport=x]`. */
   routes: Record<string, string>;
@@ -115,7 +121,7 @@ export function defaultConfig(): SipherConfig {
     store: 'sqlite',
     auth: { enabled: true, algorithms: ['SHA-256', 'MD5'], nonceLifetime: 300, proxy: true },
     registrar: { minExpires: 60, maxExpires: 7200, defaultExpires: 3600, maxContacts: 10, flowTimer: 120 },
-    proxy: { recurse3xx: false, recordRoute: true },
+    proxy: { recurse3xx: false, recordRoute: true, trustedPeers: [] },
     routes: {},
     timers: { t1Ms: 500, t2Ms: 4000, t4Ms: 5000, timerCMs: 180_000 },
     tls: { certFile: '', keyFile: '', caFile: '' },
@@ -303,6 +309,7 @@ function validate(c: SipherConfig): void {
   if (!Number.isInteger(c.ca.rootValidityDays) || c.ca.rootValidityDays < 1) throw new ConfigError('ca.rootValidityDays must be a positive integer');
   if (c.ca.crlUrl && !/^https?:\/\/\S+$/.test(c.ca.crlUrl)) throw new ConfigError('ca.crlUrl must be an http(s) URL');
   if (c.http.listen) parseHttpListen(c.http.listen);
+  for (const p of c.proxy.trustedPeers) if (!isIP(p.replace(/^\[|\]$/g, ''))) throw new ConfigError(`proxy.trustedPeers: "${p}" is not an IP address`);
   if (c.sa.plainDevices !== 'allow' && c.sa.plainDevices !== 'reject') throw new ConfigError('sa.plainDevices must be allow or reject');
   try {
     validateSettingFields({ presence: c.sa.presence, rule: c.sa.rule, range: c.sa.range, updateTimerSeconds: c.sa.updateTimer, graceSeconds: c.sa.grace });

@@ -206,6 +206,7 @@ export class SipServer {
       timerC: c.timers.timerCMs,
       recurse3xx: c.proxy.recurse3xx,
       recordRoute: c.proxy.recordRoute,
+      trustedPeers: new Set(c.proxy.trustedPeers.map((p) => p.replace(/^\[|\]$/g, ''))),
       userExists: async (aor) => {
         const m = /^sip:(.*)@(.*)$/.exec(aor);
         return m ? (await store.getUser(m[2]!, m[1]!)) !== undefined : false;

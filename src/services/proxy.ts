@@ -60,6 +60,8 @@ export interface ProxyOptions {
   recurse3xx?: boolean;
   /** Adds Record-Route to dialog-creating requests. Default true. */
   recordRoute?: boolean;
+  /** Addresses trusted to assert identities (RFC 3325): their `P-Asserted-Identity` is kept and used. */
+  trustedPeers?: ReadonlySet<string> | undefined;
   /** Stamps forwarded requests with this server's `Route-Security` entry (SPEC POL-4); absent: none. */
   routeSecurity?: RouteSecurityStamper | undefined;
   /** The connection policy (SPEC POL-2); absent: everyone may reach everyone. */
@@ -227,13 +229,22 @@ export class StatefulProxy {
     /** Who the policy sees as the caller: the verified identity, else the From AOR. */
     let caller: string | undefined;
     if (!inDialog && !hasRoute && !fromSelf && tx && req.method !== 'ACK' && req.method !== 'CANCEL') {
-      // RFC 3325 §5: an asserted identity from a source we do not trust is removed.
-      req.remove('p-asserted-identity');
       const from = req.from().uri;
       const fromAor = from.kind === 'sip' ? this.o.local.canonicalAor(from) : undefined;
       const bound = this.boundIdentity(inbound);
       caller = bound?.aor ?? fromAor;
-      if (bound) {
+      const trusted = this.o.trustedPeers?.has(inbound.source.address) === true;
+      if (trusted) {
+        // RFC 3325 §5: a trusted peer's asserted identity is kept; it is who the policy sees.
+        const asserted = assertedIdentity(req, this.o.local);
+        if (asserted) caller = asserted;
+      } else {
+        // RFC 3325 §5: an asserted identity from a source we do not trust is removed.
+        req.remove('p-asserted-identity');
+      }
+      if (trusted) {
+        // The peer vouched for its caller; nothing of ours is bound to this link.
+      } else if (bound) {
         // The identity bound to the SA or to the TLS client certificate (POL-3): From must be it.
         if (fromAor !== bound.aor) return reply(403, bound.kind === 'sa' ? 'From Does Not Match Security Association' : 'From Does Not Match Certificate');
       } else if (this.o.authenticator && from.kind === 'sip' && this.o.local.serves(from.host, from.port)) {
@@ -423,5 +434,21 @@ function flowOf(b: BindingRecord): Target | undefined {
   const src = parseEndpointKey(b.source);
   if (!src) return undefined;
   if (b.regId !== undefined || src.protocol === 'ws' || src.protocol === 'wss') return src;
+  return undefined;
+}
+
+/** The first `sip:` identity of `P-Asserted-Identity` (RFC 3325 §9.1), canonical; `undefined` if none parses. */
+function assertedIdentity(req: SipRequest, local: LocalDomain): string | undefined {
+  for (const v of req.values('p-asserted-identity')) {
+    const m = /<([^>]+)>|^\s*([^\s;,]+)/.exec(v);
+    const uri = m?.[1] ?? m?.[2];
+    if (!uri) continue;
+    try {
+      const u = parseUri(uri);
+      if (u.kind === 'sip') return local.canonicalAor(u);
+    } catch {
+      continue;
+    }
+  }
   return undefined;
 }
