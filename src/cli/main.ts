@@ -14,6 +14,7 @@ import { createJsonLogger, type LogLevel } from '../util/logger.js';
 import { parseArgs, type ParsedArgs } from './args.js';
 import { caCommand } from './ca-command.js';
 import { ADMIN_FLAGS, adminPolicyCommand, adminSaCommand, deviceTokenCommand } from './admin-command.js';
+import { exposeCommand, forwardCommand } from './gateway-command.js';
 
 const COMMON = ['config', 'data-dir', 'domain', 'store'] as const;
 
@@ -56,6 +57,16 @@ Commands:
   device token AOR [--ttl S] one-time enrolment token for a device (shown once)
       (admin/device commands use the running server's HTTP API: --url, --token or
        DATA/admin-token; and take --data-dir, --config like server)
+  expose --aor AOR --password-file F --server HOST:PORT [--sa-key FP] [--local HOST]
+         --service NAME=HOST:PORT (repeatable) --allow AOR (repeatable)
+                             gateway (SPEC PEER-4): answer data-channel calls naming a
+                             service (Sipher-Service header) from allowed callers and pipe
+                             them to HOST:PORT; "list" MESSAGEs get the service names
+  forward --aor AOR --password-file F --server HOST:PORT [--sa-key FP] [--local HOST]
+          --listen HOST:PORT --to GATEWAY-AOR --service NAME
+                             each local TCP connection becomes a data-channel call to the
+                             gateway's service; forward --list --to GATEWAY-AOR … prints
+                             the gateway's services
   version                    print the version
 
 Every setting can also come from the environment: SIPHER_DOMAIN, SIPHER_DATA_DIR,
@@ -91,6 +102,11 @@ export async function main(argv: string[]): Promise<number> {
         const a = parseArgs(args, { values: [...COMMON, ...ADMIN_FLAGS], booleans: ['json'] });
         const config = loadConfig({ file: a.values.get('config'), overrides: overrides(a) });
         return await deviceTokenCommand(a, config, { out: (t) => process.stdout.write(t) });
+      }
+      case 'expose':
+      case 'forward': {
+        const io = { out: (t: string) => process.stdout.write(t), err: (t: string) => process.stderr.write(t) };
+        return await (cmd === 'expose' ? exposeCommand(rest, io) : forwardCommand(rest, io));
       }
       case 'version':
       case '--version':

@@ -7,7 +7,9 @@ import { InvalidArgumentError } from '../../errors.js';
 import type { AudioNegotiation } from '../../sdp/audio-offer-answer.js';
 import type { SipRequest, SipResponse } from '../../sip/message.js';
 import type { Logger } from '../../util/logger.js';
+import { DataChannelError, type DataChannel } from '../peer/data-channel.js';
 import type { CallHost } from './call-host.js';
+import type { DataLink } from './data-link.js';
 import type { Dialog } from './dialog.js';
 import { Emitter } from './emitter.js';
 import type { MediaSession } from './media-session.js';
@@ -26,9 +28,14 @@ export type CallState = 'calling' | 'ringing' | 'incoming' | 'answered' | 'estab
 /**
  * Why a call ended: a BYE (`bye`), a CANCEL (`cancel`), a final non-2xx answer
  * (`rejected`), a failure of signalling or negotiation (`failed`), no ACK for our 2xx within
- * 64·T1 (`no-ack`, RFC 3261 §13.3.1.4), or the client closing (`closed`).
+ * 64·T1 (`no-ack`, RFC 3261 §13.3.1.4), the client closing (`closed`), or the data channel of a
+ * data call failing to come up — fingerprint mismatch, untrusted certificate, no connection
+ * (`data-channel`; the call is then hung up with BYE and `detail` says why).
  */
-export type CallEndReason = 'bye' | 'cancel' | 'rejected' | 'failed' | 'no-ack' | 'closed';
+export type CallEndReason = 'bye' | 'cancel' | 'rejected' | 'failed' | 'no-ack' | 'closed' | 'data-channel';
+
+/** What a call carries: SRTP audio, or a TLS data channel (`m=application … TCP/TLS`, SPEC PEER-3). */
+export type CallMedia = 'audio' | 'data';
 
 /** Payload of `ended`. */
 export interface CallEndedEvent {
@@ -86,8 +93,10 @@ export abstract class Call extends Emitter<CallEvents> {
   protected dlg: Dialog | undefined;
   protected session: MediaSession | undefined;
   protected negotiated: AudioNegotiation | undefined;
+  protected link: DataLink | undefined;
   private endEvent: CallEndedEvent | undefined;
   private byeSent = false;
+  private chan: { promise: Promise<DataChannel>; resolve: (c: DataChannel) => void; reject: (e: Error) => void } | undefined;
 
   protected constructor(ctx: CallContext, callId: string, state: CallState) {
     super();
@@ -112,8 +121,60 @@ export abstract class Call extends Emitter<CallEvents> {
    * @throws InvalidArgumentError before a media session exists (an incoming call not yet accepted).
    */
   get media(): MediaSession {
+    if (!this.session && this.chan) throw new InvalidArgumentError('a data call has no media session: use call.channel');
     if (!this.session) throw new InvalidArgumentError('the call has no media session yet');
     return this.session;
+  }
+
+  /**
+   * The data channel of a data call (`media: 'data'`): resolves with the TLS stream (a
+   * `Duplex`) once both ends verified each other, after the 2xx/ACK; rejects with
+   * {@link DataChannelError} when it cannot be set up (the call is then hung up, `ended` with
+   * reason `data-channel`) or the call ends first (`closed`). Ending the call half-closes it.
+   * @throws InvalidArgumentError for an audio call.
+   */
+  get channel(): Promise<DataChannel> {
+    if (!this.chan) throw new InvalidArgumentError('not a data call: it has no data channel');
+    return this.chan.promise;
+  }
+
+  /** `data` for a data-channel call, `audio` otherwise. */
+  get mediaKind(): CallMedia {
+    return this.chan ? 'data' : 'audio';
+  }
+
+  /** Makes this a data call (creates {@link channel}). */
+  protected makeDataCall(): void {
+    if (this.chan) return;
+    let resolve!: (c: DataChannel) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<DataChannel>((res, rej) => { resolve = res; reject = rej; });
+    promise.catch(() => undefined);
+    this.chan = { promise, resolve, reject };
+  }
+
+  /**
+   * Brings the data channel up as negotiated; on failure rejects {@link channel} and hangs up
+   * with BYE (`ended`: reason `data-channel`, detail the failure).
+   */
+  protected async startDataChannel(link: DataLink, n: Parameters<DataLink['start']>[0], localAddress: string): Promise<void> {
+    const failure = await link.start(n, localAddress, this.ctx.host.clock);
+    if (!failure) {
+      const sock = await link.channel;
+      if (this.current === 'ended') {
+        sock.destroy();
+        return;
+      }
+      this.log.info('data channel established', { peerAor: sock.peerAor });
+      this.chan?.resolve(sock);
+      return;
+    }
+    this.chan?.reject(failure);
+    if (this.current === 'ended') return;
+    const by = failure.detectedBy === 'peer' ? 'the peer refused our certificate: ' : '';
+    const detail = `data channel ${failure.reason}: ${by}${failure.message}`;
+    this.log.warn('data channel failed; hanging up', { reason: failure.reason, detectedBy: failure.detectedBy });
+    await this.sendBye('data-channel', detail);
   }
 
   /** The result of offer/answer (suite, keys, codecs, the peer's media address), once known. */
@@ -188,6 +249,8 @@ export abstract class Call extends Emitter<CallEvents> {
     this.ctx.release(this);
     this.onEnded();
     void this.session?.close();
+    this.link?.close(ev.reason);
+    this.chan?.reject(new DataChannelError('closed', `the call ended (${ev.reason}${ev.detail ? `: ${ev.detail}` : ''}) before the data channel was set up`));
     this.log.info('call ended', { by: ev.by, reason: ev.reason, status: ev.status, detail: ev.detail });
     this.emit('ended', ev);
   }

@@ -7,6 +7,7 @@
  */
 import { InvalidArgumentError, SipherError } from '../../errors.js';
 import { answerAudio, type AudioCodec } from '../../sdp/audio-offer-answer.js';
+import { answerDataChannel, type DataChannelNegotiation } from '../../sdp/data-channel-offer-answer.js';
 import type { SessionDescription } from '../../sdp/model.js';
 import { redactSdp } from '../../sdp/redact.js';
 import type { SrtpSuiteName } from '../../sdp/srtp-suites.js';
@@ -17,13 +18,22 @@ import type { ServerTransaction } from '../../transaction/types.js';
 import type { Inbound } from '../../transport/types.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { randomToken } from '../../util/random.js';
-import { Call, CALL_ALLOW, type CallContext } from './call.js';
+import { Call, CALL_ALLOW, type CallContext, type CallMedia } from './call.js';
 import { CallError } from './call-error.js';
+import { DataLink, type DataCallOptions } from './data-link.js';
 import { Dialog } from './dialog.js';
 import { MediaSession, mediaProblem } from './media-session.js';
 
 /** Options of {@link IncomingCall.accept}. */
-export interface AnswerOptions {
+export interface AnswerOptions extends DataCallOptions {
+  /**
+   * `data` answers a data-channel offer (`m=application … TCP/TLS`, SPEC PEER-3); `audio` an
+   * SRTP audio offer. Default: `data` when every stream of the offer is `m=application`
+   * (see {@link IncomingCall.mediaKind}), else `audio`.
+   */
+  media?: CallMedia;
+  /** Data calls: our `a=setup` answer to an `actpass` offer (RFC 4145 §4.1). Default `active` (we connect). */
+  role?: 'active' | 'passive';
   /** SRTP suites we accept, in preference order. Default `DEFAULT_SRTP_SUITES`. */
   suites?: readonly SrtpSuiteName[];
   /** Codecs we support. Default PCMU, PCMA, telephone-event. */
@@ -68,6 +78,8 @@ export class IncomingCall extends Call {
   private retransmitTimer: TimerHandle | undefined;
   private confirmed: { resolve: () => void; reject: (e: Error) => void } | undefined;
   private hangupAfterAck = false;
+  private dataNegotiated: DataChannelNegotiation | undefined;
+  private localAddress = '';
 
   /** @internal Created by the call manager for a new INVITE whose offer parsed. */
   constructor(ctx: CallContext, invite: SipRequest, tx: ServerTransaction, inbound: Inbound, offer: SessionDescription) {
@@ -79,6 +91,8 @@ export class IncomingCall extends Call {
     this.localTag = randomToken(ctx.host.random, 12);
     this.from = formatUri(invite.from().uri);
     this.to = formatUri(invite.to().uri);
+    // An offer whose streams are all m=application is a data call (`call.channel`).
+    if (offer.media.length > 0 && offer.media.every((m) => m.media === 'application')) this.makeDataCall();
     // RFC 3261 §9.2: a CANCEL of a pending INVITE ends it with 487.
     tx.onCancel = () => this.cancelled();
   }
@@ -107,6 +121,12 @@ export class IncomingCall extends Call {
    */
   async accept(opts: AnswerOptions = {}): Promise<this> {
     if (this.current !== 'incoming' || this.answering) throw new InvalidArgumentError(`cannot accept a call that is ${this.answering ? 'being answered' : this.current}`);
+    if (opts.media !== undefined && opts.media !== 'audio' && opts.media !== 'data') throw new InvalidArgumentError('media must be audio or data');
+    if (opts.role !== undefined && opts.role !== 'active' && opts.role !== 'passive') throw new InvalidArgumentError('role must be active or passive');
+    if ((opts.media ?? this.mediaKind) === 'data') {
+      this.makeDataCall();
+      return this.acceptData(opts);
+    }
     this.answering = true;
     const h = this.ctx.host;
     const address = opts.mediaAddress ?? h.mediaAddress();
@@ -157,11 +177,74 @@ export class IncomingCall extends Call {
     this.negotiated = result.negotiation;
     this.ctx.bind(this, dialog);
     media.start(result.negotiation);
+    this.log.debug('sending answer', { sdp: redactSdp(result.text) });
+    return this.sendAnswer(result.text);
+  }
+
+  /** The data-channel negotiation (our role, the peer's address and fingerprints), once answered. */
+  get dataNegotiation(): DataChannelNegotiation | undefined {
+    return this.dataNegotiated;
+  }
+
+  /**
+   * Answers a data-channel offer (SPEC PEER-3): our certificate (and, when passive, a
+   * listener), `answerDataChannel` (488 with the reason for a stream other than
+   * `TCP/TLS sipher-data` or one without a usable fingerprint), the 2xx; the channel is set up
+   * once the ACK arrived.
+   */
+  private async acceptData(opts: AnswerOptions): Promise<this> {
+    this.answering = true;
+    const h = this.ctx.host;
+    const address = opts.mediaAddress ?? h.mediaAddress();
+    const role = opts.role ?? 'active';
+    let link: DataLink;
+    try {
+      link = await DataLink.open(address, role === 'passive', opts, { clock: h.clock, random: h.random });
+    } catch (e) {
+      this.answering = false;
+      throw e;
+    }
+    if (this.current !== 'incoming') {
+      link.close('ended');
+      throw new CallError(this.endedWith?.status ?? 487, 'Request Terminated', { message: `call ended before it was answered (${this.endedWith?.reason ?? 'unknown'})` });
+    }
+    let result;
+    try {
+      result = answerDataChannel(this.offer, { address, port: link.port, random: (n) => h.random.bytes(n), fingerprints: [link.fingerprint()], preferredRole: role });
+    } catch (e) {
+      link.close('refused');
+      this.answering = false;
+      if (e instanceof InvalidArgumentError) throw e;
+      if (e instanceof SipherError) return this.refuse(400, reasonPhrase(e.message));
+      throw e;
+    }
+    if (result.status === 'not-acceptable') {
+      link.close('refused');
+      return this.refuse(488, reasonPhrase(result.reason));
+    }
+    let dialog: Dialog;
+    try {
+      dialog = Dialog.fromRequest(this.request, this.localTag, 1 + (h.random.bytes(2).readUInt16BE(0) & 0x7fff));
+    } catch (e) {
+      link.close('refused');
+      return this.refuse(400, reasonPhrase((e as Error).message));
+    }
+    this.link = link;
+    this.localAddress = address;
+    this.dlg = dialog;
+    this.dataNegotiated = result.negotiation;
+    this.ctx.bind(this, dialog);
+    this.log.debug('sending data channel answer', { sdp: result.text, role: result.negotiation.role });
+    return this.sendAnswer(result.text);
+  }
+
+  /** Sends the 2xx with `sdp`, retransmitted until the ACK (RFC 3261 §13.3.1.4); resolves at the ACK. */
+  private async sendAnswer(sdp: string): Promise<this> {
+    const h = this.ctx.host;
     const ok = this.response(200);
     ok.append('Allow', CALL_ALLOW);
-    ok.setBody(Buffer.from(result.text), 'application/sdp');
+    ok.setBody(Buffer.from(sdp), 'application/sdp');
     this.ok = ok;
-    this.log.debug('sending answer', { sdp: redactSdp(result.text) });
     const done = new Promise<void>((resolve, reject) => { this.confirmed = { resolve, reject }; });
     this.current = 'answered';
     this.tx.respond(ok);
@@ -213,7 +296,11 @@ export class IncomingCall extends Call {
     this.log.info('call established', { suite: this.negotiated?.srtp?.suite });
     this.emit('established', undefined);
     this.confirmed?.resolve();
-    if (this.hangupAfterAck) void this.sendBye();
+    if (this.hangupAfterAck) {
+      void this.sendBye();
+      return;
+    }
+    if (this.link && this.dataNegotiated) void this.startDataChannel(this.link, this.dataNegotiated, this.localAddress);
   }
 
   protected override onEnded(): void {

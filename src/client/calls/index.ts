@@ -4,9 +4,10 @@
  * between the devices.
  * @module
  */
-export { Call, CALL_ALLOW, type CallEndReason, type CallEndedEvent, type CallEvents, type CallProgressEvent, type CallState } from './call.js';
+export { Call, CALL_ALLOW, type CallEndReason, type CallMedia, type CallEndedEvent, type CallEvents, type CallProgressEvent, type CallState } from './call.js';
 export { CallError } from './call-error.js';
 export type { CallHost } from './call-host.js';
+export type { DataCallOptions } from './data-link.js';
 export { CallManager, type CallManagerOptions, type PendingCall } from './call-manager.js';
 export { Dialog, dialogKey, type InDialogRequestOptions, type RequestFactory } from './dialog.js';
 export { IncomingCall, type AnswerOptions } from './incoming-call.js';

@@ -5,7 +5,8 @@
  * @module
  */
 import { InvalidArgumentError, SipherError } from '../../errors.js';
-import { applyAudioAnswer, createAudioOffer, type AudioAnswerOutcome, type AudioCodec, type AudioOffer } from '../../sdp/audio-offer-answer.js';
+import { applyAudioAnswer, createAudioOffer, type AudioAnswerOutcome, type AudioNegotiation, type AudioCodec, type AudioOffer } from '../../sdp/audio-offer-answer.js';
+import { applyDataChannelAnswer, createDataChannelOffer, type DataChannelAnswerOutcome, type DataChannelNegotiation, type DataChannelOffer } from '../../sdp/data-channel-offer-answer.js';
 import { redactSdp } from '../../sdp/redact.js';
 import type { SrtpSuiteName } from '../../sdp/srtp-suites.js';
 import { field, SipRequest, type SipResponse } from '../../sip/message.js';
@@ -13,13 +14,21 @@ import { parseUri } from '../../sip/uri.js';
 import type { TimerHandle } from '../../util/clock.js';
 import { randomToken } from '../../util/random.js';
 import { MAX_FORWARDS } from '../request-builder.js';
-import { Call, CALL_ALLOW, type CallContext } from './call.js';
+import { Call, CALL_ALLOW, type CallContext, type CallMedia } from './call.js';
 import { CallError } from './call-error.js';
+import { DataLink, type DataCallOptions } from './data-link.js';
 import { Dialog } from './dialog.js';
 import { MediaSession, mediaProblem } from './media-session.js';
 
 /** Options of `SipherClient.call()`. */
-export interface CallOptions {
+export interface CallOptions extends DataCallOptions {
+  /**
+   * `audio` (default): an SRTP audio offer. `data`: a data-channel offer
+   * (`m=application PORT TCP/TLS sipher-data`, `a=setup:actpass`, our listener's port and
+   * certificate fingerprint, SPEC PEER-3); once established, `call.channel` is the stream.
+   * `trust`, `identity`, `dataChannelTimeoutMs` apply to data calls only.
+   */
+  media?: CallMedia;
   /** SRTP suites to offer, most preferred first. Default `DEFAULT_SRTP_SUITES` (AEAD_AES_128_GCM, AES_CM_128_HMAC_SHA1_80, _32). */
   suites?: readonly SrtpSuiteName[];
   /** Codecs to offer. Default PCMU, PCMA, telephone-event. */
@@ -47,6 +56,9 @@ export class OutgoingCall extends Call {
   private readonly fromTag: string;
   private invite: SipRequest | undefined;
   private offer: AudioOffer | undefined;
+  private dataOffer: DataChannelOffer | undefined;
+  private localAddress = '';
+  private dataNegotiated: DataChannelNegotiation | undefined;
   /** A provisional response came for the current INVITE (RFC 3261 §9.1: CANCEL only after one). */
   private provisional = false;
   private cancelState: 'none' | 'requested' | 'sent' = 'none';
@@ -70,6 +82,8 @@ export class OutgoingCall extends Call {
     this.target = target;
     this.opts = opts;
     this.fromTag = randomToken(ctx.host.random, 12);
+    if (opts.media === 'data') this.makeDataCall();
+    else if (opts.media !== undefined && opts.media !== 'audio') throw new InvalidArgumentError('media must be audio or data');
     this.aborted = new Promise<never>((_, reject) => { this.abort = reject; });
     this.aborted.catch(() => undefined);
   }
@@ -103,15 +117,27 @@ export class OutgoingCall extends Call {
     signal?.addEventListener('abort', this.onAbortSignal, { once: true });
     try {
       const address = this.opts.mediaAddress ?? h.mediaAddress();
-      this.session = await MediaSession.open({ address, random: h.random, logger: this.log, replayWindow: this.opts.replayWindow });
-      if (this.cancelState !== 'none') throw this.cancelledError();
-      const offer = createAudioOffer({
-        address, port: this.session.localPort, random: (n) => h.random.bytes(n),
-        suites: this.opts.suites, codecs: this.opts.codecs, rtcpMux: this.opts.rtcpMux, ptime: this.opts.ptime,
-      });
-      this.offer = offer;
-      this.log.debug('sending offer', { sdp: redactSdp(offer.text) });
-      const body = Buffer.from(offer.text);
+      this.localAddress = address;
+      let body: Buffer;
+      if (this.opts.media === 'data') {
+        // The offer says actpass: our listener is open before the INVITE carries its port.
+        this.link = await DataLink.open(address, true, this.opts, { clock: h.clock, random: h.random });
+        if (this.cancelState !== 'none') throw this.cancelledError();
+        const offer = createDataChannelOffer({ address, port: this.link.port, random: (n) => h.random.bytes(n), fingerprints: [this.link.fingerprint()] });
+        this.dataOffer = offer;
+        this.log.debug('sending data channel offer', { sdp: offer.text });
+        body = Buffer.from(offer.text);
+      } else {
+        this.session = await MediaSession.open({ address, random: h.random, logger: this.log, replayWindow: this.opts.replayWindow });
+        if (this.cancelState !== 'none') throw this.cancelledError();
+        const offer = createAudioOffer({
+          address, port: this.session.localPort, random: (n) => h.random.bytes(n),
+          suites: this.opts.suites, codecs: this.opts.codecs, rtcpMux: this.opts.rtcpMux, ptime: this.opts.ptime,
+        });
+        this.offer = offer;
+        this.log.debug('sending offer', { sdp: redactSdp(offer.text) });
+        body = Buffer.from(offer.text);
+      }
       let cseq = 0;
       const attempt = h.invite(async () => {
         // A cancel between two attempts (after a 401/407): the next one is not sent.
@@ -224,7 +250,7 @@ export class OutgoingCall extends Call {
       void this.sendBye('cancel', 'answered while being cancelled');
       return;
     }
-    const outcome = this.applyAnswer(r);
+    const outcome = this.dataOffer ? this.applyDataAnswer(r) : this.applyAnswer(r);
     if (outcome.status === 'not-acceptable') {
       // The 2xx must still be acknowledged; the session is then ended with BYE (RFC 3261
       // §13.2.2.4, RFC 3264 §7 leaves an unusable answer to the offerer).
@@ -234,11 +260,39 @@ export class OutgoingCall extends Call {
       return;
     }
     this.ctx.bind(this, dialog);
-    this.negotiated = outcome.negotiation;
-    this.session!.start(outcome.negotiation);
+    if (isDataNegotiation(outcome.negotiation)) {
+      const n = outcome.negotiation;
+      this.dataNegotiated = n;
+      this.current = 'established';
+      this.log.info('data call established', { role: n.role, peer: `${n.remote.address}:${n.remote.port}` });
+      this.emit('established', undefined);
+      void this.startDataChannel(this.link!, n, this.localAddress);
+      return;
+    }
+    const audio = outcome.negotiation;
+    this.negotiated = audio;
+    this.session!.start(audio);
     this.current = 'established';
-    this.log.info('call established', { suite: outcome.negotiation.srtp?.suite, peer: `${outcome.negotiation.remote.address}:${outcome.negotiation.remote.port}` });
+    this.log.info('call established', { suite: audio.srtp?.suite, peer: `${audio.remote.address}:${audio.remote.port}` });
     this.emit('established', undefined);
+  }
+
+  /** The data-channel negotiation (our role, the peer's address and fingerprints), once answered. */
+  get dataNegotiation(): DataChannelNegotiation | undefined {
+    return this.dataNegotiated;
+  }
+
+  /** RFC 4145 §4.1 / RFC 8122 §5 checks of the answer to our data-channel offer. */
+  private applyDataAnswer(r: SipResponse): DataChannelAnswerOutcome {
+    if (r.contentType() !== 'application/sdp' || r.body.length === 0) return { status: 'not-acceptable', reason: '2xx carries no SDP answer' };
+    try {
+      const outcome = applyDataChannelAnswer(this.dataOffer!, r.body);
+      if (outcome.status === 'accepted') this.log.debug('data channel answer received', { sdp: r.body.toString('utf8') });
+      return outcome;
+    } catch (e) {
+      if (!(e instanceof SipherError)) throw e;
+      return { status: 'not-acceptable', reason: `malformed answer: ${e.message}` };
+    }
   }
 
   /** RFC 3264 §7 / RFC 4568 §5.1.3 checks of the answer, and what the media layer can use. */
@@ -303,4 +357,8 @@ export class OutgoingCall extends Call {
       if (this.current === 'calling' || this.current === 'ringing') this.abort(new CallError(408, 'Request Timeout', { message: 'no final response to the cancelled INVITE' }));
     });
   }
+}
+
+function isDataNegotiation(n: DataChannelNegotiation | AudioNegotiation): n is DataChannelNegotiation {
+  return 'peerFingerprints' in n;
 }
