@@ -5,7 +5,7 @@
  * @module
  */
 import type { DigestAuthenticator } from '../auth/digest-authenticator.js';
-import { authenticateUas, errorResponse } from './uas-auth.js';
+import { answerOrRefuse, authenticateUas } from './uas-auth.js';
 import { createResponse } from '../sip/response-builder.js';
 import { formatNameAddr, type NameAddr } from '../sip/name-addr.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
@@ -104,16 +104,11 @@ export class Registrar {
 
   /** Processes one REGISTER and returns the response (RFC 3261 §10.3 steps 1–8). */
   async handle(req: SipRequest, inbound: Inbound, toTag: string, opts: RegisterOptions = {}): Promise<SipResponse> {
-    try {
-      return await this.process(req, inbound, toTag, opts);
-    } catch (e) {
-      // Catalogued errors with a SIP status (bad syntax, bad CMS or CSR, refused certificate)
-      // become that response, reason phrase included; anything else is a server fault.
-      const r = errorResponse(req, e, toTag);
-      if (!r) throw e;
+    // Catalogued errors with a SIP status (bad syntax, bad CMS or CSR, refused certificate)
+    // become that response, reason phrase included; anything else is a server fault.
+    return answerOrRefuse(req, toTag, () => this.process(req, inbound, toTag, opts), () => {
       this.counters.rejected++;
-      return r;
-    }
+    });
   }
 
   private async process(req: SipRequest, inbound: Inbound, toTag: string, opts: RegisterOptions): Promise<SipResponse> {

@@ -24,6 +24,22 @@ export async function authenticateUas(auth: DigestAuthenticator, realm: string, 
 }
 
 /**
+ * Runs a service's handler for `req`: a catalogued error with a SIP status becomes that
+ * response (and `refused` is called, for the service's counter); anything else propagates as a
+ * server fault.
+ */
+export async function answerOrRefuse(req: SipRequest, toTag: string, run: () => Promise<SipResponse>, refused: () => void): Promise<SipResponse> {
+  try {
+    return await run();
+  } catch (e) {
+    const r = errorResponse(req, e, toTag);
+    if (!r) throw e;
+    refused();
+    return r;
+  }
+}
+
+/**
  * The response for an error thrown while serving `req`: a catalogued error with a SIP status
  * (bad syntax, bad CMS or CSR, refused certificate) becomes that status and reason phrase;
  * `undefined` for anything else (a server fault the caller logs and answers `500`).

@@ -24,7 +24,7 @@ import { createResponse } from '../../sip/response-builder.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { LocalDomain } from '../local-domain.js';
-import { authenticateUas, errorResponse } from '../uas-auth.js';
+import { answerOrRefuse, authenticateUas } from '../uas-auth.js';
 import type { CertificateService } from './certificate-service.js';
 import type { PolicyGate } from '../policy/policy-service.js';
 
@@ -68,14 +68,9 @@ export class CertificateQueryService {
 
   /** Answers the query; never throws for bad input (that becomes a 4xx). */
   async handle(req: SipRequest, kind: QueryKind, toTag: string): Promise<SipResponse> {
-    try {
-      return kind === 'public-key' ? await this.publicKey(req, toTag) : await this.certificatesOf(req, toTag);
-    } catch (e) {
-      const r = errorResponse(req, e, toTag);
-      if (!r) throw e;
+    return answerOrRefuse(req, toTag, () => (kind === 'public-key' ? this.publicKey(req, toTag) : this.certificatesOf(req, toTag)), () => {
       this.counters.refused++;
-      return r;
-    }
+    });
   }
 
   private async certificatesOf(req: SipRequest, toTag: string): Promise<SipResponse> {

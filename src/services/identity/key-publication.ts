@@ -14,7 +14,7 @@ import { createResponse } from '../../sip/response-builder.js';
 import type { Store } from '../../store/store.js';
 import type { Clock } from '../../util/clock.js';
 import type { LocalDomain } from '../local-domain.js';
-import { authenticateUas, errorResponse } from '../uas-auth.js';
+import { answerOrRefuse, authenticateUas } from '../uas-auth.js';
 import type { CertificateService } from './certificate-service.js';
 
 /** Counters for metrics. */
@@ -49,14 +49,9 @@ export class KeyPublicationService {
 
   /** Handles the PUBLISH; never throws for bad input. */
   async handle(req: SipRequest, toTag: string): Promise<SipResponse> {
-    try {
-      return await this.process(req, toTag);
-    } catch (e) {
-      const r = errorResponse(req, e, toTag);
-      if (!r) throw e;
+    return answerOrRefuse(req, toTag, () => this.process(req, toTag), () => {
       this.counters.rejected++;
-      return r;
-    }
+    });
   }
 
   private async process(req: SipRequest, toTag: string): Promise<SipResponse> {

@@ -181,11 +181,9 @@ export class SaService extends EventEmitter {
       this.endpoint.sendInClear(r);
       return r;
     }
-    const protection = inbound.protection;
-    if (protection) {
-      const sa = this.endpoint.get(protection.saId);
-      return this.o.registrar.handle(req, inbound, toTag, { authenticatedAor: sa?.identity ?? '\0' });
-    }
+    // Over an established SA the device is authenticated by it (the identity the SA is bound to).
+    const bound = inbound.protection?.identity;
+    if (bound !== undefined) return this.o.registrar.handle(req, inbound, toTag, { authenticatedAor: bound });
     const capability = safeCapability(req);
     if (this.o.plainDevices === 'reject') {
       // RFC 3329 §2.3.1 style: the server requires a security agreement, and names ours.
