@@ -4,7 +4,7 @@
  * `errors` only.
  * @module
  */
-export { SipherClient, grantedExpires, type RequestOptions } from './sipher-client.js';
+export { SipherClient, type RequestOptions } from './sipher-client.js';
 export {
   resolveClientOptions,
   type ClientTlsOptions,
@@ -18,6 +18,7 @@ export { RegistrationError, codeForStatus } from './client-errors.js';
 export {
   DEFAULT_BACKOFF,
   RefreshMachine,
+  grantedExpires,
   refreshDelayMs,
   retryDelayMs,
   type BackoffConfig,

@@ -5,6 +5,7 @@
  * @module
  */
 import type { SipResponse } from '../sip/message.js';
+import { parseUri, uriKey } from '../sip/uri.js';
 import type { Clock, TimerHandle } from '../util/clock.js';
 import type { Random } from '../util/random.js';
 
@@ -154,5 +155,45 @@ export class RefreshMachine {
         () => { if (epoch === this.epoch) this.failed(); },
       );
     });
+  }
+}
+
+/**
+ * The expiry granted to `contact` by a 2xx to REGISTER (RFC 3261 §10.2.4): the `expires`
+ * parameter of the matching Contact, else the Expires header, else what was asked.
+ */
+export function grantedExpires(resp: SipResponse, contact: string, requested: number): number {
+  let mine: string | undefined;
+  try {
+    const want = resp.contacts();
+    const ours = parseContactUriKey(contact);
+    if (want !== '*' && ours !== undefined) {
+      for (const c of want) {
+        if (uriKey(c.uri) === ours) {
+          const p = c.params.get('expires');
+          if (p !== undefined && p !== null) mine = p;
+        }
+      }
+    }
+  } catch {
+    // A malformed Contact list in the 2xx: fall back to Expires.
+  }
+  if (mine !== undefined && /^[0-9]{1,10}$/.test(mine)) return Number(mine);
+  let header: number | undefined;
+  try {
+    header = resp.expires();
+  } catch {
+    header = undefined;
+  }
+  return header ?? requested;
+}
+
+function parseContactUriKey(contact: string): string | undefined {
+  const m = /^<([^>]*)>/.exec(contact);
+  if (!m) return undefined;
+  try {
+    return uriKey(parseUri(m[1]!));
+  } catch {
+    return undefined;
   }
 }

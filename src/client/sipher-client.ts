@@ -10,7 +10,7 @@ import { isIP } from 'node:net';
 import { InvalidArgumentError, SipherError, TransactionTimeoutError, TransportError } from '../errors.js';
 import type { SipRequest, SipResponse } from '../sip/message.js';
 import { createResponse } from '../sip/response-builder.js';
-import { parseUri, uriKey } from '../sip/uri.js';
+import { parseUri } from '../sip/uri.js';
 import { TransactionLayer } from '../transaction/transaction-layer.js';
 import type { ServerTransaction } from '../transaction/types.js';
 import { TransportManager } from '../transport/transport-manager.js';
@@ -26,13 +26,13 @@ import {
 } from './client-options.js';
 import { DigestClient } from './digest-client.js';
 import { TypedEmitter, type IncomingRequest, type RespondOptions, type SipherClientEvents } from './events.js';
-import { RefreshMachine, type RegistrationState } from './registration.js';
+import { grantedExpires, RefreshMachine, type RegistrationState } from './registration.js';
+import { sendRequest } from './client-transaction.js';
 import { DeviceIdentity } from './identity/device-identity.js';
 import type { RegistrationExtension } from './client-options.js';
 import { DeviceSa } from './sa/device-sa.js';
 import { SA_REQUEST_CONTENT_TYPE, SETTING_CONTENT_TYPE } from '../security/sa/index.js';
 import { registerThroughHandshake } from './sa/handshake-registration.js';
-import { serialize } from '../sip/serializer.js';
 import { buildRequest, formatContact, randomInstanceId, type RequestSpec, type ViaTransport } from './request-builder.js';
 import { CALL_ALLOW } from './calls/call.js';
 import type { CallHost } from './calls/call-host.js';
@@ -51,8 +51,6 @@ const NOT_OUT_OF_DIALOG = new Set(['INVITE', 'ACK', 'CANCEL', 'BYE', 'REGISTER',
  */
 const MAX_AUTH_RETRIES = 2;
 
-/** RFC 3261 §18.1.1: over UDP only messages up to 200 bytes below a 1500-byte MTU. */
-const UDP_SIZE_LIMIT = 1300;
 /** A whole record's header and tag (docs/protocol.md §3.2). */
 const SA_RECORD_OVERHEAD = 24 + 16;
 
@@ -488,48 +486,15 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
   }
 
   /**
-   * Runs one client transaction; resolves with its final response. `observe` sees every
-   * response the transaction passes up (for INVITE: provisional ones and 2xx retransmissions).
+   * Runs one client transaction to the server; resolves with its final response. `observe`
+   * sees every response the transaction passes up (for INVITE: provisional ones and 2xx
+   * retransmissions).
    */
   private async transact(req: SipRequest, observe?: (r: SipResponse) => void): Promise<SipResponse> {
     const layer = this.transactions;
     const target = this.target;
     if (!layer || !target || this.phase === 'closed') throw new TransportError('client is not started');
-    if (target.protocol !== 'udp' || !this.tooLargeForUdp(req)) return this.transactOn(layer, req, target, observe);
-    // RFC 3261 §18.1.1: a request within 200 bytes of the path MTU (1500, so over 1300 bytes)
-    // goes over TCP to the same address and port, the Via saying so; if the connection is
-    // refused, it is retried over UDP.
-    const via = req.get('via')!;
-    req.set('Via', via.replace(/^SIP\/2\.0\/UDP/i, 'SIP/2.0/TCP'));
-    try {
-      return await this.transactOn(layer, req, { protocol: 'tcp', address: target.address, port: target.port }, observe);
-    } catch (e) {
-      if (!(e instanceof TransportError)) throw e;
-      this.log.debug('TCP for a large request failed; retrying over UDP', { method: req.method });
-      req.set('Via', via);
-      return this.transactOn(layer, req, target, observe);
-    }
-  }
-
-  private transactOn(layer: TransactionLayer, req: SipRequest, target: Target, observe?: (r: SipResponse) => void): Promise<SipResponse> {
-    return new Promise<SipResponse>((resolve, reject) => {
-      layer.createClient(req, target, {
-        onResponse: (r) => {
-          observe?.(r);
-          if (r.status >= 200) resolve(r);
-        },
-        // RFC 3261 §8.1.3.1: a timeout is treated as 408, a transport failure as 503.
-        onTimeout: () => reject(new TransactionTimeoutError(`${req.method} timed out`)),
-        onTransportError: (e) => reject(e instanceof TransportError ? e : new TransportError(`${req.method} could not be sent`, e)),
-        onTerminated: () => reject(new TransportError(`${req.method} transaction ended without a response`)),
-      });
-    });
-  }
-
-  /** Size of the request as sent (sealed, if the SA protects it) against the RFC 3261 §18.1.1 limit. */
-  private tooLargeForUdp(req: SipRequest): boolean {
-    const overhead = this.sa?.established ? SA_RECORD_OVERHEAD : 0;
-    return serialize(req).length + overhead > UDP_SIZE_LIMIT;
+    return sendRequest(layer, req, target, { extraBytes: this.sa?.established ? SA_RECORD_OVERHEAD : 0, observe, log: this.log });
   }
 
   // ---- incoming ----------------------------------------------------------------------------
@@ -614,46 +579,6 @@ export class SipherClient extends TypedEmitter<SipherClientEvents> {
     const run = this.queue.then(op, op);
     this.queue = run.catch(() => undefined);
     return run;
-  }
-}
-
-/**
- * The expiry granted to `contact` by a 2xx to REGISTER (RFC 3261 §10.2.4): the `expires`
- * parameter of the matching Contact, else the Expires header, else what was asked.
- */
-export function grantedExpires(resp: SipResponse, contact: string, requested: number): number {
-  let mine: string | undefined;
-  try {
-    const want = resp.contacts();
-    const ours = parseContactUriKey(contact);
-    if (want !== '*' && ours !== undefined) {
-      for (const c of want) {
-        if (uriKey(c.uri) === ours) {
-          const p = c.params.get('expires');
-          if (p !== undefined && p !== null) mine = p;
-        }
-      }
-    }
-  } catch {
-    // A malformed Contact list in the 2xx: fall back to Expires.
-  }
-  if (mine !== undefined && /^[0-9]{1,10}$/.test(mine)) return Number(mine);
-  let header: number | undefined;
-  try {
-    header = resp.expires();
-  } catch {
-    header = undefined;
-  }
-  return header ?? requested;
-}
-
-function parseContactUriKey(contact: string): string | undefined {
-  const m = /^<([^>]*)>/.exec(contact);
-  if (!m) return undefined;
-  try {
-    return uriKey(parseUri(m[1]!));
-  } catch {
-    return undefined;
   }
 }
 
