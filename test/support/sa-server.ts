@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { computeHa1 } from '../../src/auth/digest.js';
 import { loadConfig, type SipherConfig } from '../../src/server/config.js';
 import { SipServer } from '../../src/server/sip-server.js';
+import { SipherClient } from '../../src/client/sipher-client.js';
 import { openStore } from '../../src/store/open-store.js';
 import type { Store } from '../../src/store/store.js';
 
@@ -60,4 +61,22 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, ms = 8000)
     if (Date.now() > end) throw new Error('timed out waiting');
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+/**
+ * An SDK device of `env` registered over UDP from 127.0.0.1 (with an SA pinned to the server's
+ * key when `sa`), added to `clients` so the test can close it.
+ */
+export async function registeredDevice(
+  env: SaTestServer,
+  o: { aor: string; password: string; sa: boolean; clients: SipherClient[] },
+): Promise<SipherClient> {
+  const c = new SipherClient({
+    aor: o.aor, password: o.password, server: { host: '127.0.0.1', port: env.port, transport: 'udp' },
+    local: { host: '127.0.0.1', port: 0 }, ...(o.sa ? { sa: { serverKey: env.server.saService!.fingerprint() } } : {}),
+  });
+  o.clients.push(c);
+  await c.start();
+  await c.register();
+  return c;
 }

@@ -14,7 +14,7 @@ import { CallError, DataChannelError, type CallEndedEvent, type IncomingCall } f
 import type { AnswerOptions } from '../../../src/client/calls/index.js';
 import type { TransportStats } from '../../../src/transport/transport-stats.js';
 import { RawUa } from '../../support/raw-ua.js';
-import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
+import { registeredDevice, startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'data.example';
 const pw = (u: string): string => `pw-${u}-data`;
@@ -75,13 +75,7 @@ describe('data-channel calls through Sipher', () => {
   });
 
   async function device(user: string, sa: boolean): Promise<SipherClient> {
-    const c = new SipherClient({
-      aor: `sip:${user}@${D}`, password: pw(user), server: { host: '127.0.0.1', port: env.port, transport: 'udp' },
-      local: { host: '127.0.0.1', port: 0 }, ...(sa ? { sa: { serverKey: env.server.saService!.fingerprint() } } : {}),
-    });
-    clients.push(c);
-    await c.start();
-    await c.register();
+    const c = await registeredDevice(env, { aor: `sip:${user}@${D}`, password: pw(user), sa, clients });
     return c;
   }
 

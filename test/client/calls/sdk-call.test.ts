@@ -10,7 +10,7 @@ import { SipherClient } from '../../../src/client/sipher-client.js';
 import { CallError, type CallEndedEvent, type IncomingCall, type OutgoingCall, type RtpHeader } from '../../../src/client/index.js';
 import type { SrtpSuiteName } from '../../../src/sdp/index.js';
 import type { TransportStats } from '../../../src/transport/transport-stats.js';
-import { startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
+import { registeredDevice, startSaServer, stopSaServer, waitFor, type SaTestServer } from '../../support/sa-server.js';
 
 const D = 'calls.example';
 const pw = (u: string): string => `pw-${u}-calls`;
@@ -53,13 +53,7 @@ describe('SDK ↔ SDK calls through Sipher', () => {
   });
 
   async function device(user: string, sa: boolean): Promise<SipherClient> {
-    const c = new SipherClient({
-      aor: `sip:${user}@${D}`, password: pw(user), server: { host: '127.0.0.1', port: env.port, transport: 'udp' },
-      local: { host: '127.0.0.1', port: 0 }, ...(sa ? { sa: { serverKey: env.server.saService!.fingerprint() } } : {}),
-    });
-    clients.push(c);
-    await c.start();
-    await c.register();
+    const c = await registeredDevice(env, { aor: `sip:${user}@${D}`, password: pw(user), sa, clients });
     if (sa) assert.equal(c.sa!.established, true);
     return c;
   }
