@@ -162,6 +162,7 @@ export class SaEndpoint {
   inspectClear(message: SipMessage, source: SaPeer): { message: SipMessage; protection?: SaProtection } | undefined {
     const saHeader = message.get(SA_HEADER);
     if (saHeader === undefined) {
+      if (this.byId.size === 0) return { message }; // plain traffic and no SA at all: nothing to look up
       const sa = this.lookup(source);
       if (sa && !sa.acceptsClear() && !isHandshake(message)) return this.fault('clear-from-protected', source);
       return { message };
@@ -182,7 +183,7 @@ export class SaEndpoint {
    * (seed 000, 14th/15th embodiments: encryption information always travels encrypted).
    */
   protect(message: SipMessage, target: SaPeer): Buffer {
-    const sa = this.lookup(target);
+    const sa = this.byId.size === 0 ? undefined : this.lookup(target);
     if (sa && sa.established && !this.clear.has(message)) {
       if (sa.presence === 'on') {
         this.counters.sealed++;
